@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Package cli is wren's command line: the root command and one subpackage per
+// verb. Commands turn flags into typed configuration and hand it on; they hold
+// no business logic.
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/wren-k8s/wren/pkg/cli/kubectl"
+	"github.com/wren-k8s/wren/pkg/cli/server"
+	"github.com/wren-k8s/wren/pkg/version"
+)
+
+// multicall maps an argv[0] name to the wren subcommand it stands for.
+var multicall = map[string]string{"kubectl": "kubectl"}
+
+// Run executes wren with args (os.Args) and returns the exit code. When the
+// binary is invoked through a symlink named like a bundled tool, it acts as it.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if sub, ok := multicall[filepath.Base(args[0])]; ok {
+		args = append([]string{"wren", sub}, args[1:]...)
+	}
+	if len(args) > 1 && args[1] == "kubectl" {
+		// kubectl owns its flags and exit codes.
+		return kubectl.Run(args[2:], stdout, stderr)
+	}
+	// Kubernetes packages register flags (--version among them) on the global
+	// flag set at init; cobra would merge them into wren's commands.
+	pflag.CommandLine = pflag.NewFlagSet(args[0], pflag.ContinueOnError)
+	root := NewRootCommand(stdout, stderr)
+	root.SetArgs(args[1:])
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintf(stderr, "wren: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// NewRootCommand builds the wren command tree.
+func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "wren",
+		Short:         "wren: a lightweight Kubernetes distribution in one binary",
+		Version:       version.Full(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		CompletionOptions: cobra.CompletionOptions{
+			DisableDefaultCmd: true,
+		},
+	}
+	root.SetVersionTemplate(version.Long())
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.AddCommand(server.NewCommand(stderr))
+	root.AddCommand(&cobra.Command{
+		Use:                "kubectl",
+		Short:              "Run the bundled kubectl against this cluster",
+		DisableFlagParsing: true,
+		RunE: func(*cobra.Command, []string) error {
+			return fmt.Errorf("kubectl must be the first argument")
+		},
+	})
+	return root
+}

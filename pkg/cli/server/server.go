@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Package server is the `wren server` command.
+package server
+
+import (
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/wren-k8s/wren/pkg/cli/flagsource"
+	"github.com/wren-k8s/wren/pkg/config"
+	"github.com/wren-k8s/wren/pkg/internal/logging"
+	"github.com/wren-k8s/wren/pkg/server"
+)
+
+// NewCommand returns `wren server`; logs go to logOut.
+func NewCommand(logOut io.Writer) *cobra.Command {
+	cfg := config.DefaultServer()
+	configFile := config.DefaultConfigFile
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run a Kubernetes control plane (and, by default, a node) in this process",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fs := cmd.Flags()
+			required := fs.Changed("config")
+			if env := os.Getenv("WREN_CONFIG_FILE"); env != "" && !required {
+				configFile, required = env, true
+			}
+			files, err := flagsource.ConfigFiles(configFile, required)
+			if err != nil {
+				return err
+			}
+			if err := flagsource.Apply(fs, files); err != nil {
+				return err
+			}
+			if err := cfg.Complete(); err != nil {
+				return err
+			}
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
+			log := logging.New(logOut, logging.Options{Debug: cfg.Debug, Verbosity: cfg.Verbosity, VModule: cfg.VModule})
+			return server.Run(cmd.Context(), cfg, log)
+		},
+	}
+	bindFlags(cmd.Flags(), cfg, &configFile)
+	return cmd
+}
+
+func bindFlags(fs *pflag.FlagSet, c *config.Server, configFile *string) {
+	fs.SortFlags = false
+	fs.StringVarP(configFile, "config", "c", *configFile, "Load configuration from `FILE` (and FILE.d/*.yaml)")
+	fs.StringVarP(&c.DataDir, "data-dir", "d", c.DataDir, "Folder to hold state")
+	fs.BoolVar(&c.Debug, "debug", c.Debug, "Turn on debug logs")
+	fs.IntVarP(&c.Verbosity, "v", "v", c.Verbosity, "Log verbosity of the embedded Kubernetes components")
+	fs.StringVar(&c.VModule, "vmodule", c.VModule, "Per-file log verbosity of the embedded Kubernetes components (pattern=N,...)")
+
+	fs.Var(&c.BindAddress, "bind-address", "Address the API listens on")
+	fs.IntVar(&c.HTTPSPort, "https-listen-port", c.HTTPSPort, "Port the API listens on")
+	fs.Var(&c.AdvertiseAddress, "advertise-address", "Address published for the API (default: node IP)")
+	fs.StringSliceVar(&c.TLSSANs, "tls-san", c.TLSSANs, "Extra hostname or IP for the API serving certificate")
+
+	fs.Var(&c.ClusterCIDR, "cluster-cidr", "IP range for pod IPs")
+	fs.Var(&c.ServiceCIDR, "service-cidr", "IP range for service IPs")
+	fs.Var(&c.ClusterDNS, "cluster-dns", "IP of the cluster DNS service (default: 10th IP of --service-cidr)")
+	fs.StringVar(&c.ClusterDomain, "cluster-domain", c.ClusterDomain, "Cluster domain")
+	fs.Var(&c.NodePortRange, "service-node-port-range", "Port range for NodePort services")
+
+	fs.StringVarP(&c.Token, "token", "t", c.Token, "Shared secret (or full W10 token) nodes join with")
+	fs.StringVar(&c.TokenFile, "token-file", c.TokenFile, "File holding the token")
+
+	fs.StringVarP(&c.KubeconfigOutput, "write-kubeconfig", "o", c.KubeconfigOutput, "Write the admin kubeconfig to this file")
+	fs.Var(&c.KubeconfigMode, "write-kubeconfig-mode", "Permissions of the admin kubeconfig (octal)")
+
+	fs.StringVar(&c.DatastoreEndpoint, "datastore-endpoint", c.DatastoreEndpoint, "Datastore: sqlite://, postgres://, mysql:// or https:// (etcd) (default: SQLite in --data-dir)")
+	fs.StringVar(&c.DatastoreCAFile, "datastore-cafile", c.DatastoreCAFile, "CA file for the datastore connection")
+	fs.StringVar(&c.DatastoreCertFile, "datastore-certfile", c.DatastoreCertFile, "Client certificate for the datastore connection")
+	fs.StringVar(&c.DatastoreKeyFile, "datastore-keyfile", c.DatastoreKeyFile, "Client key for the datastore connection")
+	fs.Var(&c.DatastoreConnectTimeout, "datastore-connect-timeout", "How long the datastore may stay unreachable at start")
+
+	fs.BoolVar(&c.DisableAgent, "disable-agent", c.DisableAgent, "Run the control plane only, no node")
+	fs.StringArrayVar(&c.ExtraAPIServerArgs, "kube-apiserver-arg", nil, "Extra kube-apiserver flag (name=value)")
+	fs.StringArrayVar(&c.ExtraControllerManagerArgs, "kube-controller-manager-arg", nil, "Extra kube-controller-manager flag (name=value)")
+	fs.StringArrayVar(&c.ExtraSchedulerArgs, "kube-scheduler-arg", nil, "Extra kube-scheduler flag (name=value)")
+
+	for flag, env := range map[string]string{
+		"data-dir":              "WREN_DATA_DIR",
+		"debug":                 "WREN_DEBUG",
+		"token":                 "WREN_TOKEN",
+		"token-file":            "WREN_TOKEN_FILE",
+		"write-kubeconfig":      "WREN_KUBECONFIG_OUTPUT",
+		"write-kubeconfig-mode": "WREN_KUBECONFIG_MODE",
+		"datastore-endpoint":    "WREN_DATASTORE_ENDPOINT",
+		"datastore-cafile":      "WREN_DATASTORE_CAFILE",
+		"datastore-certfile":    "WREN_DATASTORE_CERTFILE",
+		"datastore-keyfile":     "WREN_DATASTORE_KEYFILE",
+		"disable-agent":         "WREN_DISABLE_AGENT",
+		"cluster-cidr":          "WREN_CLUSTER_CIDR",
+		"service-cidr":          "WREN_SERVICE_CIDR",
+		"https-listen-port":     "WREN_HTTPS_LISTEN_PORT",
+	} {
+		flagsource.BindEnv(fs, flag, env)
+	}
+	fs.Lookup("config").Usage += " [$WREN_CONFIG_FILE]"
+}

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	utilnet "k8s.io/apimachinery/pkg/util/net"
+)
+
+const defaultDatastoreConnectTimeout = 60 * time.Second
+
+// sqliteParams are kine's own defaults for its SQLite DSN (WAL, busy timeout,
+// immediate transactions).
+const sqliteParams = "_journal_mode=WAL&_busy_timeout=30000&_synchronous=NORMAL&_txlock=immediate&_stmt_cache_size=20&cache=shared"
+
+// Derived holds values computed from the user's settings by Complete.
+type Derived struct {
+	ServerDir  string // <data-dir>/server
+	TLSDir     string // <data-dir>/server/tls
+	CredDir    string // <data-dir>/server/cred: component kubeconfigs
+	DBDir      string // <data-dir>/server/db
+	TokenPath  string // <data-dir>/server/token
+	KineSocket string // unix socket kine serves the etcd API on
+
+	Hostname string
+	// NodeIP is this host's primary address (default-route interface).
+	NodeIP netip.Addr
+	// AdvertiseIP is the address published for the API.
+	AdvertiseIP netip.Addr
+	// APIServiceIP is the first service IP, the ClusterIP of the kubernetes Service.
+	APIServiceIP netip.Addr
+	// SANDNS and SANIPs are the serving certificate's subject alternative names.
+	SANDNS []string
+	SANIPs []netip.Addr
+
+	// Datastore is the DSN handed to kine; DatastoreScheme its scheme.
+	Datastore       string
+	DatastoreScheme string
+	// LeaderElect is false for SQLite: one process owns the datastore.
+	LeaderElect bool
+
+	ControllerManagerPort int
+	SchedulerPort         int
+}
+
+// Complete fills Derived from the settings. It only reads the host (hostname,
+// interfaces), never writes.
+func (s *Server) Complete() error {
+	abs, err := filepath.Abs(s.DataDir)
+	if err != nil {
+		return fmt.Errorf("--data-dir %q: %w", s.DataDir, err)
+	}
+	s.DataDir = abs
+	d := &s.Derived
+	d.ServerDir = filepath.Join(abs, "server")
+	d.TLSDir = filepath.Join(d.ServerDir, "tls")
+	d.CredDir = filepath.Join(d.ServerDir, "cred")
+	d.DBDir = filepath.Join(d.ServerDir, "db")
+	d.TokenPath = filepath.Join(d.ServerDir, "token")
+	d.KineSocket = filepath.Join(d.ServerDir, "kine.sock")
+
+	if s.KubeconfigOutput != "" {
+		if s.KubeconfigOutput, err = filepath.Abs(s.KubeconfigOutput); err != nil {
+			return fmt.Errorf("--write-kubeconfig: %w", err)
+		}
+	}
+
+	if s.TokenFile != "" {
+		if s.Token != "" {
+			return fmt.Errorf("--token and --token-file: give only one")
+		}
+		b, err := os.ReadFile(s.TokenFile)
+		if err != nil {
+			return fmt.Errorf("--token-file: %w", err)
+		}
+		if s.Token = strings.TrimSpace(string(b)); s.Token == "" {
+			return fmt.Errorf("--token-file %s: empty", s.TokenFile)
+		}
+	}
+
+	host, err := os.Hostname()
+	if err != nil {
+		return fmt.Errorf("hostname: %w", err)
+	}
+	d.Hostname = strings.ToLower(host)
+	d.NodeIP = hostIP()
+	d.AdvertiseIP = s.AdvertiseAddress.Addr
+	if !d.AdvertiseIP.IsValid() {
+		d.AdvertiseIP = d.NodeIP
+	}
+	if s.ServiceCIDR.IsValid() {
+		d.APIServiceIP = s.ServiceCIDR.Addr().Next()
+		if !s.ClusterDNS.IsValid() {
+			s.ClusterDNS.Addr = nthAddr(s.ServiceCIDR.Addr(), 10)
+		}
+	}
+	d.SANDNS, d.SANIPs = s.servingSANs()
+
+	d.Datastore = s.DatastoreEndpoint
+	if d.Datastore == "" {
+		d.Datastore = "sqlite://" + filepath.Join(d.DBDir, "state.db") + "?" + sqliteParams
+	}
+	d.DatastoreScheme, _, _ = strings.Cut(d.Datastore, "://")
+	d.LeaderElect = d.DatastoreScheme != "sqlite"
+
+	d.ControllerManagerPort = portArg(s.ExtraControllerManagerArgs, DefaultControllerManagerPort)
+	d.SchedulerPort = portArg(s.ExtraSchedulerArgs, DefaultSchedulerPort)
+	return nil
+}
+
+// servingSANs lists the names the API serving certificate must cover.
+func (s *Server) servingSANs() ([]string, []netip.Addr) {
+	d := s.Derived
+	dns := []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
+		"kubernetes.default.svc." + s.ClusterDomain}
+	if d.Hostname != "" {
+		dns = append(dns, d.Hostname)
+	}
+	ips := []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.IPv6Loopback()}
+	for _, ip := range []netip.Addr{d.NodeIP, d.AdvertiseIP, d.APIServiceIP} {
+		if ip.IsValid() {
+			ips = append(ips, ip)
+		}
+	}
+	if s.BindAddress.IsValid() && !s.BindAddress.IsUnspecified() {
+		ips = append(ips, s.BindAddress.Addr)
+	}
+	for _, san := range s.TLSSANs {
+		san = strings.TrimSpace(san)
+		if ip, err := netip.ParseAddr(san); err == nil {
+			ips = append(ips, ip)
+		} else if san != "" {
+			dns = append(dns, strings.ToLower(san))
+		}
+	}
+	return dedupe(dns), dedupe(ips)
+}
+
+func dedupe[T comparable](in []T) []T {
+	seen := map[T]bool{}
+	out := in[:0]
+	for _, v := range in {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// hostIP is the address of the default-route interface, or loopback if there is none.
+func hostIP() netip.Addr {
+	ip, err := utilnet.ChooseHostInterface()
+	if err != nil {
+		return netip.MustParseAddr("127.0.0.1")
+	}
+	a, _ := netip.AddrFromSlice(ip)
+	return a.Unmap()
+}
+
+// nthAddr returns base+n.
+func nthAddr(base netip.Addr, n int) netip.Addr {
+	for range n {
+		base = base.Next()
+	}
+	return base
+}
+
+// portArg finds secure-port=N among upstream extra args, else def.
+func portArg(args []string, def int) int {
+	for _, a := range args {
+		k, v, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if k == "secure-port" {
+			if p, err := strconv.Atoi(v); err == nil {
+				def = p
+			}
+		}
+	}
+	return def
+}
+
+// hostHasIP reports whether ip is configured on one of this host's interfaces.
+func hostHasIP(ip netip.Addr) bool {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok {
+			if x, ok := netip.AddrFromSlice(n.IP); ok && x.Unmap() == ip {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package control
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"k8s.io/apiserver/pkg/authentication/authenticator"
+	genericapiserver "k8s.io/apiserver/pkg/server"
+	"k8s.io/client-go/rest"
+	"k8s.io/kubernetes/cmd/kube-apiserver/app"
+	"k8s.io/kubernetes/cmd/kube-apiserver/app/options"
+
+	"github.com/wren-k8s/wren/pkg/component"
+	"github.com/wren-k8s/wren/pkg/pki"
+)
+
+// APIServerConfig is what kube-apiserver needs from wren's configuration.
+type APIServerConfig struct {
+	BindAddress   netip.Addr
+	Port          int
+	AdvertiseIP   netip.Addr
+	ServiceCIDR   netip.Prefix
+	NodePortRange string
+	ClusterDomain string
+	// Certs locates the server's certificates.
+	Certs pki.Paths
+	// EtcdCAFile, EtcdCertFile and EtcdKeyFile secure an external etcd.
+	EtcdCAFile, EtcdCertFile, EtcdKeyFile string
+	ExtraArgs                             []string
+}
+
+// Etcd gives the apiserver its storage endpoints once the datastore is ready.
+type Etcd interface {
+	Endpoints() []string
+}
+
+// HandlerWrapper puts wren's own handlers (the supervisor) in front of the
+// apiserver's full handler chain, on the same port. authn is the apiserver's
+// own request authenticator, so wrapped handlers authenticate exactly as it does.
+type HandlerWrapper func(apiserver http.Handler, authn authenticator.Request) http.Handler
+
+// APIServer runs kube-apiserver in-process.
+type APIServer struct {
+	cfg   APIServerConfig
+	etcd  Etcd
+	wrap  HandlerWrapper
+	log   *slog.Logger
+	ready *readyProbe
+	component.Task
+}
+
+var (
+	_ component.Component = (*APIServer)(nil)
+	_ component.Exiter    = (*APIServer)(nil)
+)
+
+// NewAPIServer returns the kube-apiserver component.
+func NewAPIServer(cfg APIServerConfig, etcd Etcd, wrap HandlerWrapper, log *slog.Logger) *APIServer {
+	return &APIServer{cfg: cfg, etcd: etcd, wrap: wrap, log: log}
+}
+
+// Name implements component.Component.
+func (a *APIServer) Name() string { return "kube-apiserver" }
+
+// URL is the address local clients use: loopback unless bound to one address.
+func (a *APIServer) URL() string { return LocalURL(a.cfg.BindAddress, a.cfg.Port) }
+
+// LocalURL is https://<loopback or bind address>:<port>.
+func LocalURL(bind netip.Addr, port int) string {
+	host := "127.0.0.1"
+	switch {
+	case bind.IsValid() && !bind.IsUnspecified():
+		host = bind.String()
+	case bind.Is6():
+		host = "::1"
+	}
+	return "https://" + net.JoinHostPort(host, strconv.Itoa(port))
+}
+
+func (a *APIServer) args() map[string]string {
+	p := a.cfg.Certs
+	servingCert, servingKey := p.ServingAPIServer()
+	kubeletCert, kubeletKey := p.Client(pki.ClientKubeAPIServer)
+	proxyCert, proxyKey := p.Client(pki.ClientAuthProxy)
+	issuer := "https://kubernetes.default.svc." + a.cfg.ClusterDomain
+	args := map[string]string{
+		"advertise-address":                  a.cfg.AdvertiseIP.String(),
+		"allow-privileged":                   "true",
+		"anonymous-auth":                     "false",
+		"api-audiences":                      issuer,
+		"authorization-mode":                 "Node,RBAC",
+		"client-ca-file":                     p.ClientCA(),
+		"enable-admission-plugins":           "NodeRestriction",
+		"etcd-servers":                       strings.Join(a.etcd.Endpoints(), ","),
+		"kubelet-certificate-authority":      p.ServerCA(),
+		"kubelet-client-certificate":         kubeletCert,
+		"kubelet-client-key":                 kubeletKey,
+		"kubelet-preferred-address-types":    "InternalIP,ExternalIP,Hostname",
+		"profiling":                          "false",
+		"proxy-client-cert-file":             proxyCert,
+		"proxy-client-key-file":              proxyKey,
+		"requestheader-allowed-names":        "system:auth-proxy",
+		"requestheader-client-ca-file":       p.RequestHeaderCA(),
+		"requestheader-extra-headers-prefix": "X-Remote-Extra-",
+		"requestheader-group-headers":        "X-Remote-Group",
+		"requestheader-username-headers":     "X-Remote-User",
+		"service-account-issuer":             issuer,
+		"service-account-key-file":           p.ServiceAccountKey(),
+		"service-account-signing-key-file":   p.ServiceAccountKey(),
+		"service-cluster-ip-range":           a.cfg.ServiceCIDR.String(),
+		"service-node-port-range":            a.cfg.NodePortRange,
+		"tls-cert-file":                      servingCert,
+		"tls-private-key-file":               servingKey,
+		"tls-min-version":                    "VersionTLS12",
+	}
+	if a.cfg.EtcdCAFile != "" {
+		args["etcd-cafile"] = a.cfg.EtcdCAFile
+	}
+	if a.cfg.EtcdCertFile != "" {
+		args["etcd-certfile"], args["etcd-keyfile"] = a.cfg.EtcdCertFile, a.cfg.EtcdKeyFile
+	}
+	return args
+}
+
+// Start listens on the API port, builds the apiserver from its options and
+// runs it in the background.
+func (a *APIServer) Start(ctx context.Context) error {
+	addr := net.JoinHostPort(a.cfg.BindAddress.String(), strconv.Itoa(a.cfg.Port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("--https-listen-port %d: address %s already in use", a.cfg.Port, addr)
+		}
+		return fmt.Errorf("--bind-address/--https-listen-port: listen on %s: %w", addr, err)
+	}
+	server, err := a.build(ln)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	probe, err := newReadyProbe(a.URL()+"/readyz", a.cfg.Certs, pki.ClientSupervisor)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	a.ready = probe
+	a.Go(ctx, server.Run)
+	return nil
+}
+
+// build turns wren's flags into a prepared apiserver, the way the upstream
+// command does, minus its signal handling and logging setup.
+func (a *APIServer) build(ln net.Listener) (interface{ Run(context.Context) error }, error) {
+	s := options.NewServerRunOptions()
+	if err := parseInto("kube-apiserver", s.Flags(), Args(a.args(), a.cfg.ExtraArgs)); err != nil {
+		return nil, err
+	}
+	s.SecureServing.Listener = ln
+	if err := s.GenericServerRunOptions.ComponentGlobalsRegistry.Set(); err != nil {
+		return nil, fmt.Errorf("kube-apiserver feature gates: %w", err)
+	}
+	// The apiserver's loopback clients should not log self-issued warnings.
+	rest.SetDefaultWarningHandler(rest.NoWarnings{})
+	completed, err := s.Complete(context.Background())
+	if err != nil {
+		return nil, fmt.Errorf("kube-apiserver options: %w", err)
+	}
+	if errs := completed.Validate(); len(errs) > 0 {
+		return nil, fmt.Errorf("kube-apiserver options: %w", errors.Join(errs...))
+	}
+	config, err := app.NewConfig(completed)
+	if err != nil {
+		return nil, fmt.Errorf("kube-apiserver config: %w", err)
+	}
+	if a.wrap != nil {
+		// The aggregator is the outermost server of the chain: wrapping its
+		// handler chain puts wren's routes in front of every API request.
+		generic := config.Aggregator.GenericConfig
+		inner := generic.BuildHandlerChainFunc
+		generic.BuildHandlerChainFunc = func(h http.Handler, c *genericapiserver.Config) http.Handler {
+			return a.wrap(inner(h, c), c.Authentication.Authenticator)
+		}
+	}
+	full, err := config.Complete()
+	if err != nil {
+		return nil, err
+	}
+	chain, err := app.CreateServerChain(full)
+	if err != nil {
+		return nil, fmt.Errorf("kube-apiserver: %w", err)
+	}
+	prepared, err := chain.PrepareRun()
+	if err != nil {
+		return nil, fmt.Errorf("kube-apiserver: %w", err)
+	}
+	return prepared, nil
+}
+
+// Ready returns nil once /readyz reports every check healthy.
+func (a *APIServer) Ready(ctx context.Context) error {
+	if a.ready == nil {
+		return errors.New("not started")
+	}
+	return a.ready.check(ctx)
+}

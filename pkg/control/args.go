@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Package control runs kube-apiserver, kube-controller-manager and
+// kube-scheduler in-process, each as a component, through their upstream
+// option structs (not their cobra commands, which install signal handlers).
+package control
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/spf13/pflag"
+	cliflag "k8s.io/component-base/cli/flag"
+)
+
+// Args renders wren's flags for an upstream component followed by the user's
+// extra ones ("name=value", from --kube-*-arg). A user flag replaces wren's
+// flag of the same name; repeated user flags are all passed, in order.
+func Args(defaults map[string]string, extra []string) []string {
+	overridden := map[string]bool{}
+	var user []string
+	for _, e := range extra {
+		name, value, hasValue := strings.Cut(strings.TrimLeft(e, "-"), "=")
+		overridden[name] = true
+		if hasValue {
+			user = append(user, "--"+name+"="+value)
+		} else {
+			user = append(user, "--"+name)
+		}
+	}
+	names := make([]string, 0, len(defaults))
+	for name := range defaults {
+		if !overridden[name] {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	out := make([]string, 0, len(names)+len(user))
+	for _, name := range names {
+		out = append(out, "--"+name+"="+defaults[name])
+	}
+	return append(out, user...)
+}
+
+// parseInto parses args into an upstream component's named flag sets.
+func parseInto(component string, sets cliflag.NamedFlagSets, args []string) error {
+	fs := pflag.NewFlagSet(component, pflag.ContinueOnError)
+	fs.SetOutput(discard{})
+	for _, name := range sets.Order {
+		fs.AddFlagSet(sets.FlagSets[name])
+	}
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%s flags: %w", component, err)
+	}
+	return nil
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }

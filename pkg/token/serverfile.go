@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package token
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/wren-k8s/wren/pkg/component"
+	"github.com/wren-k8s/wren/pkg/internal/atomicfile"
+)
+
+// ServerFile is the component that owns the server token file
+// (<data-dir>/server/token): it creates it on first start and, on every start,
+// checks a user-given token against it and against the CA.
+type ServerFile struct {
+	path   string
+	caFile string
+	given  string
+}
+
+var _ component.Component = (*ServerFile)(nil)
+
+// NewServerFile returns the token component; given is --token (may be empty).
+func NewServerFile(path, caFile, given string) *ServerFile {
+	return &ServerFile{path: path, caFile: caFile, given: given}
+}
+
+// Name implements component.Component.
+func (s *ServerFile) Name() string { return "token" }
+
+// Start writes or checks the token file.
+func (s *ServerFile) Start(context.Context) error {
+	_, err := EnsureServer(s.path, s.caFile, s.given)
+	return err
+}
+
+// Ready implements component.Component.
+func (s *ServerFile) Ready(context.Context) error { return nil }
+
+// Stop implements component.Component.
+func (s *ServerFile) Stop(context.Context) error { return nil }
+
+// EnsureServer returns the server token kept at path, creating it from given
+// (or a random secret) on first use. A given token must match the stored one,
+// and a full given token must pin the CA in caFile.
+func EnsureServer(path, caFile, given string) (Token, error) {
+	ca, err := os.ReadFile(caFile)
+	if err != nil {
+		return Token{}, err
+	}
+	var want Token
+	if given != "" {
+		if want, err = Parse(given); err != nil {
+			return Token{}, fmt.Errorf("token: %w", err)
+		}
+		if err := want.CheckCA(ca); err != nil {
+			return Token{}, fmt.Errorf("token: its CA hash does not match this server's CA %s (a full token only works with the cluster it came from; give the secret alone for a new cluster)", caFile)
+		}
+	}
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		stored, err := Parse(string(b))
+		if err != nil {
+			return Token{}, fmt.Errorf("token file %s: %w", path, err)
+		}
+		if given != "" && !SameSecret(stored.Secret, want.Secret) {
+			return Token{}, fmt.Errorf("token: does not match the token this server was created with (%s)", path)
+		}
+		if err := stored.CheckCA(ca); err != nil {
+			return Token{}, fmt.Errorf("token file %s: its CA hash does not match %s", path, caFile)
+		}
+		return stored, nil
+	case !errors.Is(err, os.ErrNotExist):
+		return Token{}, err
+	}
+	secret := want.Secret
+	if secret == "" {
+		if secret, err = NewSecret(); err != nil {
+			return Token{}, err
+		}
+	}
+	tok := Token{CAHash: CAHash(ca), User: UserServer, Secret: secret}
+	if err := atomicfile.Write(path, []byte(tok.String()+"\n"), 0o600); err != nil {
+		return Token{}, err
+	}
+	return tok, nil
+}

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package token
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParse(t *testing.T) {
+	t.Parallel()
+	hash := strings.Repeat("ab", 32)
+	tests := []struct {
+		in      string
+		want    Token
+		wantErr string
+	}{
+		{in: "s3cret", want: Token{User: UserServer, Secret: "s3cret"}},
+		{in: "  s3cret\n", want: Token{User: UserServer, Secret: "s3cret"}},
+		{in: "W10" + hash + "::server:s3cret", want: Token{CAHash: hash, User: "server", Secret: "s3cret"}},
+		{in: "W10" + strings.ToUpper(hash) + "::node:x", want: Token{CAHash: hash, User: "node", Secret: "x"}},
+		{in: "", wantErr: "empty token"},
+		{in: "W10abc::server:x", wantErr: "CA hash has 3 characters"},
+		{in: "W10" + strings.Repeat("zz", 32) + "::server:x", wantErr: "not hex"},
+		{in: "W10" + hash + "::server", wantErr: "::<user>:<secret>"},
+		{in: "W10" + hash + "::server:", wantErr: "::<user>:<secret>"},
+		{in: "K10" + hash + "::server:x", wantErr: "a full token starts with W10"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			t.Parallel()
+			got, err := Parse(tc.in)
+			if tc.wantErr != "" {
+				require.ErrorContains(t, err, tc.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
+func TestRoundTripAndCACheck(t *testing.T) {
+	t.Parallel()
+	ca := []byte("-----BEGIN CERTIFICATE-----\nabc\n-----END CERTIFICATE-----\n")
+	tok := Token{CAHash: CAHash(ca), User: UserServer, Secret: "x"}
+	parsed, err := Parse(tok.String())
+	require.NoError(t, err)
+	assert.Equal(t, tok, parsed)
+	require.NoError(t, parsed.CheckCA(ca))
+	require.ErrorIs(t, parsed.CheckCA([]byte("another CA")), ErrCAMismatch)
+	require.NoError(t, Token{Secret: "short"}.CheckCA([]byte("anything")), "short tokens pin nothing")
+	assert.Equal(t, "short", Token{Secret: "short"}.String())
+}
+
+func TestNewSecret(t *testing.T) {
+	t.Parallel()
+	a, err := NewSecret()
+	require.NoError(t, err)
+	b, err := NewSecret()
+	require.NoError(t, err)
+	assert.Len(t, a, 32)
+	assert.NotEqual(t, a, b)
+}
+
+func TestEnsureServer(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	caFile := dir + "/ca.crt"
+	require.NoError(t, os.WriteFile(caFile, []byte("CA ONE"), 0o644))
+	path := dir + "/token"
+
+	// A full token for another CA is refused on a new server, and nothing is written.
+	foreign := Token{CAHash: CAHash([]byte("CA TWO")), User: UserServer, Secret: "x"}.String()
+	_, err := EnsureServer(path, caFile, foreign)
+	require.ErrorContains(t, err, "CA hash does not match")
+	require.NoFileExists(t, path)
+
+	tok, err := EnsureServer(path, caFile, "mysecret")
+	require.NoError(t, err)
+	assert.Equal(t, "mysecret", tok.Secret)
+	assert.Equal(t, CAHash([]byte("CA ONE")), tok.CAHash)
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, tok.String()+"\n", string(b))
+
+	// Restart without --token reuses it; with the same secret or full token it passes.
+	for _, given := range []string{"", "mysecret", tok.String()} {
+		again, err := EnsureServer(path, caFile, given)
+		require.NoError(t, err, given)
+		assert.Equal(t, tok, again)
+	}
+	_, err = EnsureServer(path, caFile, "othersecret")
+	require.ErrorContains(t, err, "does not match the token this server was created with")
+
+	// A random secret when none is given.
+	other := t.TempDir() + "/token"
+	gen, err := EnsureServer(other, caFile, "")
+	require.NoError(t, err)
+	assert.Len(t, gen.Secret, 32)
+}
