@@ -6,12 +6,17 @@
 package control
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/spf13/pflag"
 	cliflag "k8s.io/component-base/cli/flag"
+	apiserveroptions "k8s.io/kubernetes/cmd/kube-apiserver/app/options"
+	cmapp "k8s.io/kubernetes/cmd/kube-controller-manager/app"
+	cmoptions "k8s.io/kubernetes/cmd/kube-controller-manager/app/options"
+	schedoptions "k8s.io/kubernetes/cmd/kube-scheduler/app/options"
 )
 
 // Args renders wren's flags for an upstream component followed by the user's
@@ -59,3 +64,24 @@ func parseInto(component string, sets cliflag.NamedFlagSets, args []string) erro
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// ValidateExtraArgs parses the user's --kube-*-arg flags into fresh upstream
+// option sets, so an unknown or malformed flag is reported before anything starts.
+func ValidateExtraArgs(apiserver, controllerManager, scheduler []string) error {
+	var errs []error
+	if len(apiserver) > 0 {
+		errs = append(errs, parseInto("kube-apiserver", apiserveroptions.NewServerRunOptions().Flags(), Args(nil, apiserver)))
+	}
+	if len(controllerManager) > 0 {
+		s, err := cmoptions.NewKubeControllerManagerOptions()
+		if err != nil {
+			return err
+		}
+		sets := s.Flags(cmapp.KnownControllers(), cmapp.ControllersDisabledByDefault(), cmapp.ControllerAliases())
+		errs = append(errs, parseInto("kube-controller-manager", sets, Args(nil, controllerManager)))
+	}
+	if len(scheduler) > 0 {
+		errs = append(errs, parseInto("kube-scheduler", *schedoptions.NewOptions().Flags, Args(nil, scheduler)))
+	}
+	return errors.Join(errs...)
+}

@@ -61,7 +61,7 @@ func Apply(fs *pflag.FlagSet, files []string) error {
 		}
 		if env := f.Annotations[EnvAnnotation]; len(env) > 0 {
 			if v, ok := os.LookupEnv(env[0]); ok && v != "" {
-				if err := fs.Set(f.Name, v); err != nil {
+				if err := set(f, v); err != nil {
 					errs = append(errs, fmt.Errorf("$%s: %w", env[0], err))
 				}
 				return
@@ -72,13 +72,23 @@ func Apply(fs *pflag.FlagSet, files []string) error {
 			return
 		}
 		for _, v := range values {
-			if err := fs.Set(f.Name, v); err != nil {
+			if err := set(f, v); err != nil {
 				errs = append(errs, fmt.Errorf("config file %s: key %q: %w", origin[f.Name], f.Name, err))
 				return
 			}
 		}
 	})
 	return errors.Join(errs...)
+}
+
+// set parses v into the flag and marks it set. Unlike FlagSet.Set it keeps
+// the value's own error, without pflag's "for --flag" wording.
+func set(f *pflag.Flag, v string) error {
+	if err := f.Value.Set(v); err != nil {
+		return err
+	}
+	f.Changed = true
+	return nil
 }
 
 // readFiles merges the files into flag name → values. Scalars keep their

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wren-k8s/wren/pkg/cli/flagsource"
 	"github.com/wren-k8s/wren/pkg/config"
+	"github.com/wren-k8s/wren/pkg/control"
 	"github.com/wren-k8s/wren/pkg/internal/logging"
 	"github.com/wren-k8s/wren/pkg/server"
 )
@@ -41,6 +42,9 @@ func NewCommand(logOut io.Writer) *cobra.Command {
 				return err
 			}
 			if err := cfg.Validate(); err != nil {
+				return err
+			}
+			if err := control.ValidateExtraArgs(cfg.ExtraAPIServerArgs, cfg.ExtraControllerManagerArgs, cfg.ExtraSchedulerArgs); err != nil {
 				return err
 			}
 			log := logging.New(logOut, logging.Options{Debug: cfg.Debug, Verbosity: cfg.Verbosity, VModule: cfg.VModule})

@@ -1,0 +1,35 @@
+# wren: see README.md. Every target installs what it needs (scripts/deps.sh).
+.PHONY: build run test unit integration e2e bench image lint clean
+
+build:
+	@scripts/deps.sh build
+	@scripts/build.sh
+
+# Build, then run a single-node cluster in the foreground (Ctrl-C stops it).
+run: build
+	@scripts/run.sh
+
+# The whole test suite: unit, integration (real binary), e2e.
+test: build
+	@scripts/deps.sh test
+	@scripts/test.sh all
+
+unit:
+	@scripts/test.sh unit
+
+integration: build
+	@scripts/deps.sh test
+	@scripts/test.sh integration
+
+bench: build
+	@scripts/deps.sh bench
+	@scripts/bench/run.sh
+
+image: build
+	@docker build -t wren:dev .
+
+lint:
+	@scripts/lint.sh
+
+clean:
+	rm -rf bin build

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Command bench measures a wren binary: size, start-up time, idle memory and
+// datastore throughput through the API. It prints one table and writes it to
+// bench/latest.md. Figures are reports, never pass/fail.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+)
+
+func main() {
+	bin := flag.String("bin", "bin/wren", "wren binary to measure")
+	out := flag.String("out", "bench/latest.md", "where to write the table")
+	idle := flag.Duration("idle", 60*time.Second, "how long to idle before measuring memory")
+	writes := flag.Int("writes", 2000, "ConfigMap creates for the throughput run")
+	flag.Parse()
+	if err := run(*bin, *out, *idle, *writes); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(bin, out string, idle time.Duration, writes int) error {
+	t := &table{}
+	if err := measureSize(t, bin); err != nil {
+		return err
+	}
+	s, err := newServer(bin)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+
+	cold, err := s.start()
+	if err != nil {
+		return fmt.Errorf("cold start: %w", err)
+	}
+	t.add("server cold start: exec → /readyz ok", ms(cold.apiReady), "")
+	t.add("server cold start: exec → all components ready", ms(cold.allReady), "admin kubeconfig written")
+
+	fmt.Fprintf(os.Stderr, "idling %s before measuring memory...\n", idle)
+	time.Sleep(idle)
+	mem, err := memoryOf(s.pid())
+	if err != nil {
+		return err
+	}
+	t.add(fmt.Sprintf("server idle memory after %s (RSS / PSS / anon)", idle),
+		fmt.Sprintf("%s / %s / %s", mib(mem.rss), mib(mem.pss), mib(mem.anon)), "control plane only, SQLite")
+
+	tp, err := s.writeThroughput(writes, 16)
+	if err != nil {
+		return err
+	}
+	t.add(fmt.Sprintf("%d ConfigMap creates, 16 clients, SQLite", writes),
+		fmt.Sprintf("%.0f/s", tp.perSecond), fmt.Sprintf("latency p50 %s, p99 %s", ms(tp.p50), ms(tp.p99)))
+
+	if err := s.stop(); err != nil {
+		return err
+	}
+	warm, err := s.start()
+	if err != nil {
+		return fmt.Errorf("warm start: %w", err)
+	}
+	t.add("server warm restart: exec → /readyz ok", ms(warm.apiReady), fmt.Sprintf("%d objects in the datastore", writes))
+	t.add("server warm restart: exec → all components ready", ms(warm.allReady), "")
+
+	report := t.markdown(hostLine())
+	fmt.Print(report)
+	if out != "" {
+		return os.WriteFile(out, []byte(report), 0o644)
+	}
+	return nil
+}
+
+func measureSize(t *table, bin string) error {
+	fi, err := os.Stat(bin)
+	if err != nil {
+		return err
+	}
+	t.add("binary size (stripped)", mib(fi.Size()), bin)
+	tmp, err := os.CreateTemp("", "wren-bench-*.zst")
+	if err != nil {
+		return err
+	}
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+	if out, err := exec.Command("zstd", "-q", "-19", "-T0", "-f", bin, "-o", tmp.Name()).CombinedOutput(); err != nil {
+		return fmt.Errorf("zstd: %v: %s", err, out)
+	}
+	zfi, _ := os.Stat(tmp.Name())
+	t.add("binary size, zstd -19", mib(zfi.Size()), "")
+	return nil
+}
+
+func hostLine() string {
+	kernel, _ := os.ReadFile("/proc/sys/kernel/osrelease")
+	return fmt.Sprintf("%s, %d CPUs, kernel %s, %s", time.Now().UTC().Format("2006-01-02 15:04 UTC"),
+		runtime.NumCPU(), strings.TrimSpace(string(kernel)), runtime.Version())
+}
+
+type table struct{ rows [][3]string }
+
+func (t *table) add(what, value, note string) {
+	t.rows = append(t.rows, [3]string{what, value, note})
+	fmt.Fprintf(os.Stderr, "%-55s %s %s\n", what, value, note)
+}
+
+func (t *table) markdown(host string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# wren benchmarks\n\n%s\n\n| measure | value | note |\n|---|---|---|\n", host)
+	for _, r := range t.rows {
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", r[0], r[1], r[2])
+	}
+	return b.String()
+}
+
+func ms(d time.Duration) string {
+	if d >= 10*time.Second {
+		return fmt.Sprintf("%.1f s", d.Seconds())
+	}
+	return fmt.Sprintf("%d ms", d.Milliseconds())
+}
+
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }

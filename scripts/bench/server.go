@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// server is one wren server process with its own data dir and ports.
+type server struct {
+	bin, dir, kubeconfig string
+	port                 int
+	cmd                  *exec.Cmd
+	done                 chan struct{}
+}
+
+type startTimes struct{ apiReady, allReady time.Duration }
+
+func newServer(bin string) (*server, error) {
+	dir, err := os.MkdirTemp("", "wren-bench-")
+	if err != nil {
+		return nil, err
+	}
+	return &server{bin: bin, dir: dir, kubeconfig: filepath.Join(dir, "kubeconfig.yaml"), port: freePort()}, nil
+}
+
+func freePort() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 16443
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func (s *server) pid() int { return s.cmd.Process.Pid }
+
+// start execs wren and times /readyz (polled with the admin certificate as
+// soon as it exists) and the admin kubeconfig (written once all is ready).
+func (s *server) start() (startTimes, error) {
+	_ = os.Remove(s.kubeconfig)
+	logf, err := os.OpenFile(filepath.Join(s.dir, "wren.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return startTimes{}, err
+	}
+	s.cmd = exec.Command(s.bin, "server", "--disable-agent",
+		"--data-dir", filepath.Join(s.dir, "data"), "--write-kubeconfig", s.kubeconfig,
+		"--https-listen-port", strconv.Itoa(s.port),
+		"--kube-controller-manager-arg", "secure-port="+strconv.Itoa(freePort()),
+		"--kube-scheduler-arg", "secure-port="+strconv.Itoa(freePort()))
+	s.cmd.Stdout, s.cmd.Stderr = logf, logf
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	begin := time.Now()
+	if err := s.cmd.Start(); err != nil {
+		return startTimes{}, err
+	}
+	s.done = make(chan struct{})
+	go func() { _ = s.cmd.Wait(); logf.Close(); close(s.done) }()
+
+	var t startTimes
+	deadline := begin.Add(5 * time.Minute)
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.done:
+			return t, fmt.Errorf("wren exited; see %s", filepath.Join(s.dir, "wren.log"))
+		default:
+		}
+		if t.apiReady == 0 && s.readyz() {
+			t.apiReady = time.Since(begin)
+		}
+		if _, err := os.Stat(s.kubeconfig); err == nil && t.apiReady != 0 {
+			t.allReady = time.Since(begin)
+			return t, nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return t, errors.New("not ready within 5 minutes")
+}
+
+func (s *server) readyz() bool {
+	tlsDir := filepath.Join(s.dir, "data", "server", "tls")
+	cert, err := tls.LoadX509KeyPair(filepath.Join(tlsDir, "client-admin.crt"), filepath.Join(tlsDir, "client-admin.key"))
+	if err != nil {
+		return false
+	}
+	ca, err := os.ReadFile(filepath.Join(tlsDir, "server-ca.crt"))
+	if err != nil {
+		return false
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca)
+	c := &http.Client{Timeout: time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}}}}
+	resp, err := c.Get(fmt.Sprintf("https://127.0.0.1:%d/readyz", s.port))
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+func (s *server) stop() error {
+	if s.cmd == nil {
+		return nil
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+		return nil
+	case <-time.After(2 * time.Minute):
+		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+		return errors.New("wren did not stop within 2 minutes")
+	}
+}
+
+func (s *server) close() {
+	_ = s.stop()
+	os.RemoveAll(s.dir)
+}
+
+type throughput struct {
+	perSecond float64
+	p50, p99  time.Duration
+}
+
+// writeThroughput creates n ConfigMaps with the given number of concurrent clients.
+func (s *server) writeThroughput(n, clients int) (throughput, error) {
+	cfg, err := clientcmd.BuildConfigFromFlags("", s.kubeconfig)
+	if err != nil {
+		return throughput{}, err
+	}
+	cfg.QPS, cfg.Burst = -1, 0 // no client-side rate limit
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return throughput{}, err
+	}
+	ctx := context.Background()
+	ns := "bench"
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		return throughput{}, err
+	}
+	lat := make([]time.Duration, n)
+	work := make(chan int)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	begin := time.Now()
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				t0 := time.Now()
+				_, err := cs.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{
+					ObjectMeta: metav1.ObjectMeta{Name: "cm-" + strconv.Itoa(i)},
+					Data:       map[string]string{"payload": strings.Repeat("x", 256)},
+				}, metav1.CreateOptions{})
+				lat[i] = time.Since(t0)
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for i := range n {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	total := time.Since(begin)
+	if firstErr != nil {
+		return throughput{}, firstErr
+	}
+	sort.Slice(lat, func(a, b int) bool { return lat[a] < lat[b] })
+	return throughput{perSecond: float64(n) / total.Seconds(), p50: lat[n/2], p99: lat[n*99/100]}, nil
+}

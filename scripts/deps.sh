@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what a target needs on a fresh Debian machine, and nothing when it
+# is already there (so it also works offline once set up).
+#   scripts/deps.sh build|test|bench
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_pkgs=()
+want() { # want <command-or-path> <debian package>
+  if [[ $1 == /* ]]; then compgen -G "$1" >/dev/null || need_pkgs+=("$2")
+  else command -v "$1" >/dev/null || need_pkgs+=("$2"); fi
+}
+
+case "${1:-build}" in
+  build)
+    want gcc gcc
+    want /usr/lib/x86_64-linux-gnu/libc.a libc6-dev
+    want git git
+    ;;
+  test)
+    want '/usr/lib/postgresql/*/bin/postgres' postgresql
+    want iptables iptables
+    want ip iproute2
+    want curl curl
+    ;;
+  bench)
+    want zstd zstd
+    want curl curl
+    ;;
+  *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+esac
+
+if ((${#need_pkgs[@]})); then
+  echo "installing Debian packages: ${need_pkgs[*]}"
+  if [ "$(id -u)" -ne 0 ]; then echo "need root to install ${need_pkgs[*]}" >&2; exit 1; fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+
+if [ "${1:-build}" = build ]; then
+  command -v go >/dev/null || { echo "Go is required (https://go.dev/dl); expected at /usr/local/go" >&2; exit 1; }
+  go mod download
+fi

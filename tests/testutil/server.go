@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package testutil
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// Server is one `wren server` process under test, with its own data dir,
+// kubeconfig and ports.
+type Server struct {
+	t          testing.TB
+	Dir        string // scratch directory holding everything below
+	DataDir    string
+	Kubeconfig string
+	Port       int
+	// ControllerManagerPort and SchedulerPort are their loopback health ports.
+	ControllerManagerPort int
+	SchedulerPort         int
+	Args                  []string // extra arguments, after wren's test defaults
+	LogPath               string
+
+	cmd  *exec.Cmd
+	done chan struct{}
+	err  error
+	logs *os.File
+}
+
+// NewServer prepares a server in a fresh scratch directory without starting it.
+// The test's cleanup stops it and removes everything it left behind.
+func NewServer(t testing.TB, args ...string) *Server {
+	t.Helper()
+	dir := t.TempDir()
+	s := &Server{
+		t:                     t,
+		Dir:                   dir,
+		DataDir:               filepath.Join(dir, "data"),
+		Kubeconfig:            filepath.Join(dir, "kubeconfig.yaml"),
+		Port:                  FreePort(t),
+		Args:                  args,
+		ControllerManagerPort: FreePort(t),
+		SchedulerPort:         FreePort(t),
+		LogPath:               filepath.Join(dir, "wren.log"),
+	}
+	t.Cleanup(s.cleanup)
+	return s
+}
+
+// StartServer prepares a server, starts it and waits until it is ready.
+func StartServer(t testing.TB, args ...string) *Server {
+	t.Helper()
+	s := NewServer(t, args...)
+	s.Start()
+	s.WaitReady(3 * time.Minute)
+	return s
+}
+
+// CommandArgs is the full argument list the server is started with.
+func (s *Server) CommandArgs() []string {
+	return append([]string{"server",
+		"--data-dir", s.DataDir,
+		"--write-kubeconfig", s.Kubeconfig,
+		"--https-listen-port", itoa(s.Port),
+		"--kube-controller-manager-arg", "secure-port=" + itoa(s.ControllerManagerPort),
+		"--kube-scheduler-arg", "secure-port=" + itoa(s.SchedulerPort),
+		"--disable-agent",
+	}, s.Args...)
+}
+
+// Start launches the server in its own process group; the log goes to LogPath.
+func (s *Server) Start() {
+	s.t.Helper()
+	if s.cmd != nil && !s.exited() {
+		s.t.Fatal("server already running")
+	}
+	logs, err := os.OpenFile(s.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	fmt.Fprintf(logs, "==== start %s %v\n", time.Now().Format(time.RFC3339), s.CommandArgs())
+	cmd := exec.Command(Binary(s.t), s.CommandArgs()...)
+	cmd.Stdout, cmd.Stderr = logs, logs
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		logs.Close()
+		s.t.Fatal(err)
+	}
+	s.cmd, s.logs, s.done = cmd, logs, make(chan struct{})
+	go func() {
+		s.err = cmd.Wait()
+		logs.Close()
+		close(s.done)
+	}()
+}
+
+func (s *Server) exited() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// WaitReady waits for the admin kubeconfig and a healthy /readyz.
+func (s *Server) WaitReady(timeout time.Duration) {
+	s.t.Helper()
+	Eventually(s.t, timeout, 250*time.Millisecond, "wren server ready", func() error {
+		if s.exited() {
+			s.t.Fatalf("wren server exited before it was ready: %v\n%s", s.err, s.LogTail(60))
+		}
+		if _, err := os.Stat(s.Kubeconfig); err != nil {
+			return err
+		}
+		out, err := s.Kubectl("get", "--raw", "/readyz")
+		if err != nil {
+			return fmt.Errorf("%v: %s", err, out)
+		}
+		return nil
+	})
+}
+
+// Stop sends SIGTERM and waits; a clean shutdown exits 0.
+func (s *Server) Stop() {
+	s.t.Helper()
+	if s.cmd == nil || s.exited() {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(90 * time.Second):
+		s.Kill()
+		s.t.Fatalf("wren did not stop within 90s of SIGTERM\n%s", s.LogTail(40))
+	}
+	if s.err != nil {
+		s.t.Fatalf("wren exited with %v after SIGTERM\n%s", s.err, s.LogTail(40))
+	}
+}
+
+// Kill sends SIGKILL to the whole process group and waits for it.
+func (s *Server) Kill() {
+	if s.cmd == nil || s.exited() {
+		return
+	}
+	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+	<-s.done
+}
+
+// Restart stops the server cleanly and starts it again, waiting until ready.
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.Stop()
+	s.Start()
+	s.WaitReady(3 * time.Minute)
+}
+
+// Kubectl runs `wren kubectl` against this server and returns combined output.
+func (s *Server) Kubectl(args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, Binary(s.t), append([]string{"kubectl"}, args...)...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+s.Kubeconfig)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// KubectlStdin is Kubectl with input on standard input (for apply -f -).
+func (s *Server) KubectlStdin(input string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, Binary(s.t), append([]string{"kubectl"}, args...)...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+s.Kubeconfig)
+	cmd.Stdin = strings.NewReader(input)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// MustKubectl is Kubectl that fails the test on error.
+func (s *Server) MustKubectl(args ...string) string {
+	s.t.Helper()
+	out, err := s.Kubectl(args...)
+	if err != nil {
+		s.t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// Client returns a client-go clientset using the admin kubeconfig.
+func (s *Server) Client() *kubernetes.Clientset {
+	s.t.Helper()
+	cfg, err := clientcmd.BuildConfigFromFlags("", s.Kubeconfig)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	cfg.QPS, cfg.Burst = 200, 400
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return cs
+}
+
+// LogTail returns the last n lines of the server log.
+func (s *Server) LogTail(n int) string {
+	b, err := os.ReadFile(s.LogPath)
+	if err != nil {
+		return err.Error()
+	}
+	return tail(string(b), n)
+}
+
+func (s *Server) cleanup() {
+	if s.cmd != nil && !s.exited() {
+		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-s.done:
+		case <-time.After(30 * time.Second):
+			s.Kill()
+		}
+	}
+	if s.t.Failed() {
+		s.t.Logf("wren log (%s), last lines:\n%s", s.LogPath, s.LogTail(80))
+	}
+}
