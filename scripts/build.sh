@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Builds bin/wren: one static binary with Kubernetes, kine and kubectl inside.
-# CGO is on for SQLite (mattn/go-sqlite3), linked statically.
+# Builds bin/wren: one static binary with Kubernetes, kine, containerd and
+# kubectl inside, plus an appended payload (runc, the containerd shim, CNI
+# plugins, crictl and the pause image, all built from their Go modules).
+# Also builds the test images into build/images/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(scripts/version.sh)"
+source scripts/images/versions.env
 
+modver() { go list -m -f '{{.Version}}' "$1"; }
 K8S_MINOR=$(echo "$KUBERNETES_VERSION" | cut -d. -f2)
+CONTAINERD_VERSION=$(modver github.com/containerd/containerd/v2)
 BUILD_DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-TAGS="netgo osusergo providerless sqlite_omit_load_extension no_btrfs"
+TAGS="netgo osusergo providerless sqlite_omit_load_extension no_btrfs no_zfs no_devmapper urfave_cli_no_docs"
 LDFLAGS="-s -w -extldflags -static"
 for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   LDFLAGS+=" -X $pkg.gitVersion=$KUBERNETES_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$K8S_MINOR"
@@ -15,8 +20,42 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
 done
 LDFLAGS+=" -X github.com/wren-k8s/wren/pkg/version.Version=$WREN_VERSION"
 LDFLAGS+=" -X github.com/wren-k8s/wren/pkg/version.GitCommit=$GIT_COMMIT"
+LDFLAGS+=" -X github.com/containerd/containerd/v2/version.Version=$CONTAINERD_VERSION"
+LDFLAGS+=" -X github.com/wren-k8s/wren/pkg/version.PauseImage=$PAUSE_IMAGE"
 
-mkdir -p bin
+mkdir -p bin build
+
+# 1. The helpers and images, rebuilt only when their inputs change.
+helpers_stamp=$(cat go.mod go.sum scripts/build.sh scripts/images/versions.env scripts/images/*/*.go | sha256sum | cut -c1-16)
+payload=build/payload
+if [ "$(cat build/helpers.stamp 2>/dev/null)" != "$helpers_stamp" ]; then
+  echo "building helpers (runc, containerd shim, CNI plugins, crictl) and images"
+  rm -rf "$payload" build/images
+  mkdir -p "$payload/bin" "$payload/images" build/images
+  static="-s -w -extldflags -static"
+  # runc needs cgo for nsexec; seccomp links libseccomp statically.
+  CGO_ENABLED=1 go build -tags "seccomp netgo osusergo urfave_cli_no_docs" \
+    -ldflags "$static -X main.version=$(modver github.com/opencontainers/runc | sed s/^v//)" \
+    -o "$payload/bin/runc" github.com/opencontainers/runc
+  CGO_ENABLED=0 go build -ldflags "-s -w -X github.com/containerd/containerd/v2/version.Version=$CONTAINERD_VERSION" \
+    -o "$payload/bin/containerd-shim-runc-v2" github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2
+  CGO_ENABLED=0 go build -ldflags "-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=$(modver sigs.k8s.io/cri-tools)" \
+    -o "$payload/bin/crictl" sigs.k8s.io/cri-tools/cmd/crictl
+  cni_version=$(modver github.com/containernetworking/plugins)
+  for p in main/bridge main/loopback ipam/host-local meta/portmap meta/bandwidth meta/firewall; do
+    CGO_ENABLED=0 go build -ldflags "-s -w -X github.com/containernetworking/plugins/pkg/utils/buildversion.BuildVersion=$cni_version" \
+      -o "$payload/bin/$(basename $p)" "github.com/containernetworking/plugins/plugins/$p"
+  done
+  # The pause image is carried in the payload; agnhost is for tests only.
+  CGO_ENABLED=0 go build -ldflags "-s -w" -o build/pause ./scripts/images/pause
+  go run ./scripts/images/mkimage -name "$PAUSE_IMAGE" -entrypoint /pause -file build/pause:/pause -o "$payload/images/pause.tar"
+  CGO_ENABLED=0 go build -ldflags "-s -w" -o build/agnhost k8s.io/kubernetes/test/images/agnhost
+  go run ./scripts/images/mkimage -name "$AGNHOST_IMAGE" -entrypoint /agnhost -file build/agnhost:/agnhost \
+    -dir tmp:1777 -dir uploads:0777 -o build/images/agnhost.tar
+  echo "$helpers_stamp" > build/helpers.stamp
+fi
+
+# 2. wren itself, then the payload appended to it.
 echo "building bin/wren $WREN_VERSION+k8s${KUBERNETES_VERSION#v} ($GIT_COMMIT)"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
@@ -27,6 +66,7 @@ fi
 # The linker's dlopen warning for a static binary is expected: wren loads no plugins.
 grep -v -e "requires at runtime the shared libraries" -e "in function .pluginOpen" \
   -e "^# github.com/wren-k8s/wren/cmd/wren$" "$log" >&2 || true
+go run ./scripts/payload -src "$payload" -bin bin/wren.new
 mv bin/wren.new bin/wren
-ln -sf wren bin/kubectl
-ls -l bin/wren | awk '{printf "bin/wren: %d bytes\n", $5}'
+for name in kubectl crictl ctr; do ln -sf wren "bin/$name"; done
+ls -l bin/wren | awk '{printf "bin/wren: %d bytes (with payload)\n", $5}'

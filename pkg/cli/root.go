@@ -14,13 +14,16 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/wren-k8s/wren/pkg/cli/checkconfig"
+	"github.com/wren-k8s/wren/pkg/cli/killall"
 	"github.com/wren-k8s/wren/pkg/cli/kubectl"
 	"github.com/wren-k8s/wren/pkg/cli/server"
+	"github.com/wren-k8s/wren/pkg/cli/tools"
 	"github.com/wren-k8s/wren/pkg/version"
 )
 
 // multicall maps an argv[0] name to the wren subcommand it stands for.
-var multicall = map[string]string{"kubectl": "kubectl"}
+var multicall = map[string]string{"kubectl": "kubectl", "crictl": "crictl", "ctr": "ctr", "containerd": "containerd"}
 
 // Run executes wren with args (os.Args) and returns the exit code. When the
 // binary is invoked through a symlink named like a bundled tool, it acts as it.
@@ -28,9 +31,18 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if sub, ok := multicall[filepath.Base(args[0])]; ok {
 		args = append([]string{"wren", sub}, args[1:]...)
 	}
-	if len(args) > 1 && args[1] == "kubectl" {
-		// kubectl owns its flags and exit codes.
-		return kubectl.Run(args[2:], stdout, stderr)
+	// The bundled tools own their flags and exit codes.
+	if len(args) > 1 {
+		switch args[1] {
+		case "kubectl":
+			return kubectl.Run(args[2:], stdout, stderr)
+		case "containerd":
+			return tools.Containerd(ctx, args[2:], stderr)
+		case "ctr":
+			return tools.Ctr(ctx, args[2:], stderr)
+		case "crictl":
+			return tools.Crictl(args[2:], stderr)
+		}
 	}
 	// Kubernetes packages register flags (--version among them) on the global
 	// flag set at init; cobra would merge them into wren's commands.
@@ -59,14 +71,15 @@ func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	root.SetVersionTemplate(version.Long())
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(server.NewCommand(stderr))
-	root.AddCommand(&cobra.Command{
-		Use:                "kubectl",
-		Short:              "Run the bundled kubectl against this cluster",
-		DisableFlagParsing: true,
-		RunE: func(*cobra.Command, []string) error {
-			return fmt.Errorf("kubectl must be the first argument")
-		},
-	})
+	root.AddCommand(server.NewCommand(stderr), checkconfig.NewCommand(stdout), killall.NewCommand(stderr))
+	// Listed for help; Run dispatches them before cobra parses anything.
+	for name, short := range map[string]string{
+		"kubectl": "Run the bundled kubectl against this cluster",
+		"crictl":  "Run the bundled crictl against this node's containerd",
+		"ctr":     "Run containerd's ctr against this node's containerd",
+	} {
+		root.AddCommand(&cobra.Command{Use: name, Short: short, DisableFlagParsing: true,
+			RunE: func(*cobra.Command, []string) error { return fmt.Errorf("%s must be the first argument", name) }})
+	}
 	return root
 }

@@ -35,6 +35,8 @@ type Derived struct {
 	NodeIP netip.Addr
 	// AdvertiseIP is the address published for the API.
 	AdvertiseIP netip.Addr
+	// APIURL is the API address for clients on this host.
+	APIURL string
 	// APIServiceIP is the first service IP, the ClusterIP of the kubernetes Service.
 	APIServiceIP netip.Addr
 	// SANDNS and SANIPs are the serving certificate's subject alternative names.
@@ -91,7 +93,10 @@ func (s *Server) Complete() error {
 		return fmt.Errorf("hostname: %w", err)
 	}
 	d.Hostname = strings.ToLower(host)
-	d.NodeIP = hostIP()
+	d.NodeIP = s.Agent.NodeIP.Addr
+	if !d.NodeIP.IsValid() {
+		d.NodeIP = hostIP()
+	}
 	d.AdvertiseIP = s.AdvertiseAddress.Addr
 	if !d.AdvertiseIP.IsValid() {
 		d.AdvertiseIP = d.NodeIP
@@ -111,6 +116,17 @@ func (s *Server) Complete() error {
 	d.DatastoreScheme, _, _ = strings.Cut(d.Datastore, "://")
 	d.LeaderElect = d.DatastoreScheme != "sqlite"
 
+	d.APIURL = LocalAPIURL(s.BindAddress.Addr, s.HTTPSPort)
+	s.Agent.Cluster = ClusterSettings{
+		APIURL:        d.APIURL,
+		ClusterCIDR:   s.ClusterCIDR.Prefix,
+		ServiceCIDR:   s.ServiceCIDR.Prefix,
+		ClusterDNS:    s.ClusterDNS.Addr,
+		ClusterDomain: s.ClusterDomain,
+	}
+	if err := s.Agent.CompleteAgent(abs, d.NodeIP, d.Hostname); err != nil {
+		return err
+	}
 	d.ControllerManagerPort = portArg(s.ExtraControllerManagerArgs, DefaultControllerManagerPort)
 	d.SchedulerPort = portArg(s.ExtraSchedulerArgs, DefaultSchedulerPort)
 	return nil
@@ -185,6 +201,19 @@ func portArg(args []string, def int) int {
 		}
 	}
 	return def
+}
+
+// LocalAPIURL is the API address for clients on this host: loopback unless
+// the server is bound to one address.
+func LocalAPIURL(bind netip.Addr, port int) string {
+	host := "127.0.0.1"
+	switch {
+	case bind.IsValid() && !bind.IsUnspecified():
+		host = bind.String()
+	case bind.Is6():
+		host = "::1"
+	}
+	return "https://" + net.JoinHostPort(host, strconv.Itoa(port))
 }
 
 // hostHasIP reports whether ip is configured on one of this host's interfaces.

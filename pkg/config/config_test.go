@@ -65,7 +65,10 @@ func TestValidateErrorsNameTheFlag(t *testing.T) {
 		{"overlap", func(s *Server) { s.ServiceCIDR = MustPrefix("10.42.128.0/20") }, "--cluster-cidr 10.42.0.0/16 overlaps --service-cidr 10.42.128.0/20"},
 		{"families", func(s *Server) { s.ServiceCIDR = MustPrefix("fd00::/112") }, "must be the same IP family"},
 		{"cluster too small", func(s *Server) { s.ClusterCIDR = MustPrefix("10.42.0.0/26") }, "--cluster-cidr 10.42.0.0/26: too small"},
-		{"service too large", func(s *Server) { s.ServiceCIDR = MustPrefix("10.0.0.0/8"); s.ClusterCIDR = MustPrefix("192.168.0.0/16") }, "--service-cidr 10.0.0.0/8: too large"},
+		{"service too large", func(s *Server) {
+			s.ServiceCIDR = MustPrefix("10.0.0.0/8")
+			s.ClusterCIDR = MustPrefix("192.168.0.0/16")
+		}, "--service-cidr 10.0.0.0/8: too large"},
 		{"dns outside", func(s *Server) { s.ClusterDNS = Addr{netip.MustParseAddr("10.44.0.10")} }, "--cluster-dns 10.44.0.10: not inside --service-cidr"},
 		{"dns reserved", func(s *Server) { s.ClusterDNS = Addr{netip.MustParseAddr("10.43.0.1")} }, "--cluster-dns 10.43.0.1: reserved"},
 		{"port", func(s *Server) { s.HTTPSPort = 70000 }, "--https-listen-port 70000"},
@@ -73,7 +76,11 @@ func TestValidateErrorsNameTheFlag(t *testing.T) {
 		{"datastore scheme", func(s *Server) { s.DatastoreEndpoint = "oracle://u:secret@h/db" }, `unknown scheme "oracle"`},
 		{"datastore form", func(s *Server) { s.DatastoreEndpoint = "just-a-path" }, "--datastore-endpoint"},
 		{"extra arg", func(s *Server) { s.ExtraAPIServerArgs = []string{"=x"} }, `--kube-apiserver-arg "=x"`},
-		{"agent", func(s *Server) { s.DisableAgent = false }, "--disable-agent"},
+		{"node ip", func(s *Server) { s.DisableAgent = false; s.Agent.NodeIP = Addr{netip.MustParseAddr("203.0.113.77")} }, "--node-ip 203.0.113.77: not an address of this host"},
+		{"flannel", func(s *Server) { s.DisableAgent = false; s.Agent.FlannelBackend = "udp" }, `--flannel-backend "udp"`},
+		{"label", func(s *Server) { s.DisableAgent = false; s.Agent.NodeLabels = []string{"novalue"} }, `--node-label "novalue"`},
+		{"taint", func(s *Server) { s.DisableAgent = false; s.Agent.NodeTaints = []string{"k=v:Sometimes"} }, `--node-taint "k=v:Sometimes"`},
+		{"resolv", func(s *Server) { s.DisableAgent = false; s.Agent.ResolvConf = "/nonexistent/resolv.conf" }, "--resolv-conf /nonexistent/resolv.conf"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -62,6 +62,8 @@ type Server struct {
 	DatastoreConnectTimeout Duration
 
 	DisableAgent bool
+	// Agent configures the node this server runs unless DisableAgent.
+	Agent Agent
 
 	// Extra upstream flags, "name=value", overriding wren's own.
 	ExtraAPIServerArgs         []string
@@ -87,6 +89,7 @@ func DefaultServer() *Server {
 		KubeconfigOutput:        DefaultKubeconfigPath(),
 		KubeconfigMode:          0o600,
 		DatastoreConnectTimeout: Duration(defaultDatastoreConnectTimeout),
+		Agent:                   DefaultAgent(),
 	}
 	_ = s.BindAddress.Set("0.0.0.0")
 	_ = s.NodePortRange.Set(DefaultNodePortRange)

@@ -45,7 +45,7 @@ func (s *Server) Validate() error {
 		}
 	}
 	if !s.DisableAgent {
-		add("--disable-agent: this build of wren runs the control plane only; the node (agent) is not available yet, so run with --disable-agent")
+		errs = append(errs, s.Agent.ValidateAgent()...)
 	}
 	return errors.Join(errs...)
 }

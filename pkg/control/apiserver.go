@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	genericapiserver "k8s.io/apiserver/pkg/server"
@@ -21,8 +22,14 @@ import (
 	"k8s.io/kubernetes/cmd/kube-apiserver/app/options"
 
 	"github.com/wren-k8s/wren/pkg/component"
+	"github.com/wren-k8s/wren/pkg/config"
+	"github.com/wren-k8s/wren/pkg/internal/cliargs"
 	"github.com/wren-k8s/wren/pkg/pki"
 )
+
+// shutdownTimeout bounds how long the apiserver waits for open requests to
+// finish once it stopped listening.
+const shutdownTimeout = 3 * time.Second
 
 // APIServerConfig is what kube-apiserver needs from wren's configuration.
 type APIServerConfig struct {
@@ -73,19 +80,7 @@ func NewAPIServer(cfg APIServerConfig, etcd Etcd, wrap HandlerWrapper, log *slog
 func (a *APIServer) Name() string { return "kube-apiserver" }
 
 // URL is the address local clients use: loopback unless bound to one address.
-func (a *APIServer) URL() string { return LocalURL(a.cfg.BindAddress, a.cfg.Port) }
-
-// LocalURL is https://<loopback or bind address>:<port>.
-func LocalURL(bind netip.Addr, port int) string {
-	host := "127.0.0.1"
-	switch {
-	case bind.IsValid() && !bind.IsUnspecified():
-		host = bind.String()
-	case bind.Is6():
-		host = "::1"
-	}
-	return "https://" + net.JoinHostPort(host, strconv.Itoa(port))
-}
+func (a *APIServer) URL() string { return config.LocalAPIURL(a.cfg.BindAddress, a.cfg.Port) }
 
 func (a *APIServer) args() map[string]string {
 	p := a.cfg.Certs
@@ -162,7 +157,7 @@ func (a *APIServer) Start(ctx context.Context) error {
 // command does, minus its signal handling and logging setup.
 func (a *APIServer) build(ln net.Listener) (interface{ Run(context.Context) error }, error) {
 	s := options.NewServerRunOptions()
-	if err := parseInto("kube-apiserver", s.Flags(), Args(a.args(), a.cfg.ExtraArgs)); err != nil {
+	if err := parseInto("kube-apiserver", s.Flags(), cliargs.Render(a.args(), a.cfg.ExtraArgs)); err != nil {
 		return nil, err
 	}
 	s.SecureServing.Listener = ln
@@ -199,6 +194,11 @@ func (a *APIServer) build(ln net.Listener) (interface{ Run(context.Context) erro
 	if err != nil {
 		return nil, fmt.Errorf("kube-apiserver: %w", err)
 	}
+	// NOTE: the HTTP server's graceful shutdown waits for every connection to
+	// go idle, up to the request timeout (60 s). The kubelet, kube-proxy and
+	// flannel in this process keep their watches open until the process
+	// ends, so without a short bound every shutdown would take a minute.
+	chain.GenericAPIServer.ShutdownTimeout = shutdownTimeout
 	prepared, err := chain.PrepareRun()
 	if err != nil {
 		return nil, fmt.Errorf("kube-apiserver: %w", err)

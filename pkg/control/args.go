@@ -8,8 +8,6 @@ package control
 import (
 	"errors"
 	"fmt"
-	"sort"
-	"strings"
 
 	"github.com/spf13/pflag"
 	cliflag "k8s.io/component-base/cli/flag"
@@ -17,36 +15,9 @@ import (
 	cmapp "k8s.io/kubernetes/cmd/kube-controller-manager/app"
 	cmoptions "k8s.io/kubernetes/cmd/kube-controller-manager/app/options"
 	schedoptions "k8s.io/kubernetes/cmd/kube-scheduler/app/options"
-)
 
-// Args renders wren's flags for an upstream component followed by the user's
-// extra ones ("name=value", from --kube-*-arg). A user flag replaces wren's
-// flag of the same name; repeated user flags are all passed, in order.
-func Args(defaults map[string]string, extra []string) []string {
-	overridden := map[string]bool{}
-	var user []string
-	for _, e := range extra {
-		name, value, hasValue := strings.Cut(strings.TrimLeft(e, "-"), "=")
-		overridden[name] = true
-		if hasValue {
-			user = append(user, "--"+name+"="+value)
-		} else {
-			user = append(user, "--"+name)
-		}
-	}
-	names := make([]string, 0, len(defaults))
-	for name := range defaults {
-		if !overridden[name] {
-			names = append(names, name)
-		}
-	}
-	sort.Strings(names)
-	out := make([]string, 0, len(names)+len(user))
-	for _, name := range names {
-		out = append(out, "--"+name+"="+defaults[name])
-	}
-	return append(out, user...)
-}
+	"github.com/wren-k8s/wren/pkg/internal/cliargs"
+)
 
 // parseInto parses args into an upstream component's named flag sets.
 func parseInto(component string, sets cliflag.NamedFlagSets, args []string) error {
@@ -70,7 +41,7 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 func ValidateExtraArgs(apiserver, controllerManager, scheduler []string) error {
 	var errs []error
 	if len(apiserver) > 0 {
-		errs = append(errs, parseInto("kube-apiserver", apiserveroptions.NewServerRunOptions().Flags(), Args(nil, apiserver)))
+		errs = append(errs, parseInto("kube-apiserver", apiserveroptions.NewServerRunOptions().Flags(), cliargs.Render(nil, apiserver)))
 	}
 	if len(controllerManager) > 0 {
 		s, err := cmoptions.NewKubeControllerManagerOptions()
@@ -78,10 +49,10 @@ func ValidateExtraArgs(apiserver, controllerManager, scheduler []string) error {
 			return err
 		}
 		sets := s.Flags(cmapp.KnownControllers(), cmapp.ControllersDisabledByDefault(), cmapp.ControllerAliases())
-		errs = append(errs, parseInto("kube-controller-manager", sets, Args(nil, controllerManager)))
+		errs = append(errs, parseInto("kube-controller-manager", sets, cliargs.Render(nil, controllerManager)))
 	}
 	if len(scheduler) > 0 {
-		errs = append(errs, parseInto("kube-scheduler", *schedoptions.NewOptions().Flags, Args(nil, scheduler)))
+		errs = append(errs, parseInto("kube-scheduler", *schedoptions.NewOptions().Flags, cliargs.Render(nil, scheduler)))
 	}
 	return errors.Join(errs...)
 }

@@ -14,6 +14,7 @@ import (
 	cmoptions "k8s.io/kubernetes/cmd/kube-controller-manager/app/options"
 
 	"github.com/wren-k8s/wren/pkg/component"
+	"github.com/wren-k8s/wren/pkg/internal/cliargs"
 	"github.com/wren-k8s/wren/pkg/pki"
 )
 
@@ -92,7 +93,7 @@ func (c *ControllerManager) Start(ctx context.Context) error {
 	known, disabled, aliases := cmapp.KnownControllers(), cmapp.ControllersDisabledByDefault(), cmapp.ControllerAliases()
 	sets := s.Flags(known, disabled, aliases)
 	s.ParsedFlags = &sets
-	if err := parseInto("kube-controller-manager", sets, Args(c.args(kubeconfig), c.cfg.ExtraArgs)); err != nil {
+	if err := parseInto("kube-controller-manager", sets, cliargs.Render(c.args(kubeconfig), c.cfg.ExtraArgs)); err != nil {
 		return err
 	}
 	if err := s.ComponentGlobalsRegistry.Set(); err != nil {

@@ -12,6 +12,7 @@ import (
 	schedoptions "k8s.io/kubernetes/cmd/kube-scheduler/app/options"
 
 	"github.com/wren-k8s/wren/pkg/component"
+	"github.com/wren-k8s/wren/pkg/internal/cliargs"
 	"github.com/wren-k8s/wren/pkg/pki"
 )
 
@@ -53,7 +54,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		return err
 	}
 	opts := schedoptions.NewOptions()
-	args := Args(map[string]string{
+	args := cliargs.Render(map[string]string{
 		"authentication-kubeconfig": kubeconfig,
 		"authorization-kubeconfig":  kubeconfig,
 		"bind-address":              "127.0.0.1",

@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/wren-k8s/wren/pkg/agent"
 	"github.com/wren-k8s/wren/pkg/component"
 	"github.com/wren-k8s/wren/pkg/config"
 	"github.com/wren-k8s/wren/pkg/control"
@@ -19,10 +20,10 @@ import (
 
 // Components returns the server's components in start order. cfg must be
 // completed and validated.
-func Components(cfg *config.Server, log *slog.Logger) []component.Component {
+func Components(cfg *config.Server, log *slog.Logger) ([]component.Component, error) {
 	d := cfg.Derived
 	certs := pki.Paths{Dir: d.TLSDir}
-	apiURL := control.LocalURL(cfg.BindAddress.Addr, cfg.HTTPSPort)
+	apiURL := d.APIURL
 	with := func(name string) *slog.Logger { return log.With("component", name) }
 
 	kine := datastore.New(datastore.Config{
@@ -44,7 +45,7 @@ func Components(cfg *config.Server, log *slog.Logger) []component.Component {
 		ExtraArgs:     cfg.ExtraAPIServerArgs,
 	}, kine, supervisor.Handler(supervisor.Config{ServerCAFile: certs.ServerCA()}), with("kube-apiserver"))
 
-	return []component.Component{
+	cs := []component.Component{
 		pki.NewServer(d.TLSDir, d.SANDNS, d.SANIPs, with("pki")),
 		token.NewServerFile(d.TokenPath, certs.ServerCA(), cfg.Token),
 		kine,
@@ -67,7 +68,16 @@ func Components(cfg *config.Server, log *slog.Logger) []component.Component {
 			LeaderElect: d.LeaderElect,
 			ExtraArgs:   cfg.ExtraSchedulerArgs,
 		}, with("kube-scheduler")),
+		&rbac{url: apiURL, certs: certs, log: with("rbac")},
 		&adminKubeconfig{path: cfg.KubeconfigOutput, mode: os.FileMode(cfg.KubeconfigMode), credDir: d.CredDir,
 			url: apiURL, certs: certs, log: with("admin-kubeconfig")},
 	}
+	if cfg.DisableAgent {
+		return cs, nil
+	}
+	nodeComponents, err := agent.Components(&cfg.Agent, localCredentials{certs: certs}, log)
+	if err != nil {
+		return nil, err
+	}
+	return append(cs, nodeComponents...), nil
 }

@@ -30,7 +30,11 @@ func Run(ctx context.Context, cfg *config.Server, log *slog.Logger) error {
 		log.Info("wren server is ready", "kubeconfig", cfg.KubeconfigOutput,
 			"try", "wren kubectl get --raw /readyz")
 	}}
-	return r.Run(ctx, Components(cfg, log))
+	components, err := Components(cfg, log)
+	if err != nil {
+		return err
+	}
+	return r.Run(ctx, components)
 }
 
 // claimDataDir creates the data directory, checks it is writable and locks it.

@@ -17,6 +17,8 @@ var (
 	Version = "v0.0.0-dev"
 	// GitCommit is the commit wren was built from.
 	GitCommit = "unknown"
+	// PauseImage is the name of the bundled sandbox image (scripts/images/versions.env).
+	PauseImage = "registry.k8s.io/pause:3.10.2"
 )
 
 // Kubernetes returns the embedded Kubernetes version (v1.36.3).

@@ -213,9 +213,3 @@ func TestDataDirWithoutPermission(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, lastLine(stderr.String()), "--data-dir "+s.DataDir+": not writable: permission denied")
 }
-
-func TestAgentNotYetAvailable(t *testing.T) {
-	res := testutil.RunWren(t, time.Minute, nil, "server", "--data-dir", t.TempDir())
-	require.NotZero(t, res.ExitCode)
-	assert.Contains(t, lastLine(res.Stderr), "run with --disable-agent")
-}

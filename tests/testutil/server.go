@@ -30,11 +30,15 @@ type Server struct {
 	SchedulerPort         int
 	Args                  []string // extra arguments, after wren's test defaults
 	LogPath               string
+	// Node runs the node too (containerd, kubelet, ...); otherwise --disable-agent.
+	Node bool
 
-	cmd  *exec.Cmd
-	done chan struct{}
-	err  error
-	logs *os.File
+	cmd *exec.Cmd
+	// logStart is the log's size when the current process started.
+	logStart int64
+	done     chan struct{}
+	err      error
+	logs     *os.File
 }
 
 // NewServer prepares a server in a fresh scratch directory without starting it.
@@ -57,6 +61,55 @@ func NewServer(t testing.TB, args ...string) *Server {
 	return s
 }
 
+// NewNode prepares a server that runs a node, with the agnhost image in its
+// images folder. Its cleanup kills containerd and every container and
+// restores the host (mounts, interfaces, firewall rules, sysctls).
+func NewNode(t testing.TB, args ...string) *Server {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("a node needs root")
+	}
+	before := snapshotHost()
+	var s *Server
+	// Registered first, so it runs last: after the server was stopped.
+	t.Cleanup(func() { s.cleanHost(before) })
+	s = NewServer(t, args...)
+	s.Node = true
+	images := filepath.Join(s.DataDir, "agent", "images")
+	if err := os.MkdirAll(images, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(AgnhostTarball(t), filepath.Join(images, "agnhost.tar")); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// StartNode prepares a node, starts it and waits until the node is Ready.
+func StartNode(t testing.TB, args ...string) *Server {
+	t.Helper()
+	s := NewNode(t, args...)
+	s.Start()
+	s.WaitReady(3 * time.Minute)
+	s.WaitNodeReady(3 * time.Minute)
+	return s
+}
+
+// WaitNodeReady waits until every node reports Ready.
+func (s *Server) WaitNodeReady(timeout time.Duration) {
+	s.t.Helper()
+	Eventually(s.t, timeout, 500*time.Millisecond, "node Ready", func() error {
+		out, err := s.Kubectl("get", "nodes", "-o", `jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{" "}{end}`)
+		if err != nil {
+			return fmt.Errorf("%v: %s", err, out)
+		}
+		if strings.TrimSpace(out) == "" || strings.Contains(out, "False") || strings.Contains(out, "Unknown") {
+			return fmt.Errorf("node Ready: %q", out)
+		}
+		return nil
+	})
+}
+
 // StartServer prepares a server, starts it and waits until it is ready.
 func StartServer(t testing.TB, args ...string) *Server {
 	t.Helper()
@@ -68,14 +121,17 @@ func StartServer(t testing.TB, args ...string) *Server {
 
 // CommandArgs is the full argument list the server is started with.
 func (s *Server) CommandArgs() []string {
-	return append([]string{"server",
+	args := []string{"server"}
+	if !s.Node {
+		args = append(args, "--disable-agent")
+	}
+	return append(append(args,
 		"--data-dir", s.DataDir,
 		"--write-kubeconfig", s.Kubeconfig,
 		"--https-listen-port", itoa(s.Port),
-		"--kube-controller-manager-arg", "secure-port=" + itoa(s.ControllerManagerPort),
-		"--kube-scheduler-arg", "secure-port=" + itoa(s.SchedulerPort),
-		"--disable-agent",
-	}, s.Args...)
+		"--kube-controller-manager-arg", "secure-port="+itoa(s.ControllerManagerPort),
+		"--kube-scheduler-arg", "secure-port="+itoa(s.SchedulerPort),
+	), s.Args...)
 }
 
 // Start launches the server in its own process group; the log goes to LogPath.
@@ -87,6 +143,9 @@ func (s *Server) Start() {
 	logs, err := os.OpenFile(s.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		s.t.Fatal(err)
+	}
+	if fi, err := logs.Stat(); err == nil {
+		s.logStart = fi.Size()
 	}
 	fmt.Fprintf(logs, "==== start %s %v\n", time.Now().Format(time.RFC3339), s.CommandArgs())
 	cmd := exec.Command(Binary(s.t), s.CommandArgs()...)
@@ -113,15 +172,16 @@ func (s *Server) exited() bool {
 	}
 }
 
-// WaitReady waits for the admin kubeconfig and a healthy /readyz.
+// WaitReady waits until this process of wren logged that every component is
+// ready, and /readyz answers.
 func (s *Server) WaitReady(timeout time.Duration) {
 	s.t.Helper()
 	Eventually(s.t, timeout, 250*time.Millisecond, "wren server ready", func() error {
 		if s.exited() {
 			s.t.Fatalf("wren server exited before it was ready: %v\n%s", s.err, s.LogTail(60))
 		}
-		if _, err := os.Stat(s.Kubeconfig); err != nil {
-			return err
+		if !s.loggedSinceStart("wren server is ready") {
+			return fmt.Errorf("not all components ready yet")
 		}
 		out, err := s.Kubectl("get", "--raw", "/readyz")
 		if err != nil {
@@ -129,6 +189,15 @@ func (s *Server) WaitReady(timeout time.Duration) {
 		}
 		return nil
 	})
+}
+
+// loggedSinceStart reports whether the current process logged msg.
+func (s *Server) loggedSinceStart(msg string) bool {
+	b, err := os.ReadFile(s.LogPath)
+	if err != nil || int64(len(b)) < s.logStart {
+		return false
+	}
+	return strings.Contains(string(b[s.logStart:]), msg)
 }
 
 // Stop sends SIGTERM and waits; a clean shutdown exits 0.
@@ -184,6 +253,19 @@ func (s *Server) KubectlStdin(input string, args ...string) (string, error) {
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+s.Kubeconfig)
 	cmd.Stdin = strings.NewReader(input)
 	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// Crictl runs `wren crictl` against this node's containerd.
+func (s *Server) Crictl(args ...string) (string, error) {
+	cmd := exec.Command(Binary(s.t), append([]string{"crictl"}, args...)...)
+	cmd.Env = append(os.Environ(), "WREN_DATA_DIR="+s.DataDir)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		err = fmt.Errorf("crictl %v: %w: %s", args, err, stderr.String())
+	}
 	return string(out), err
 }
 

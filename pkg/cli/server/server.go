@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/wren-k8s/wren/pkg/cli/flagsource"
+	"github.com/wren-k8s/wren/pkg/cli/nodeflags"
 	"github.com/wren-k8s/wren/pkg/config"
 	"github.com/wren-k8s/wren/pkg/control"
 	"github.com/wren-k8s/wren/pkg/internal/logging"
@@ -110,4 +111,5 @@ func bindFlags(fs *pflag.FlagSet, c *config.Server, configFile *string) {
 		flagsource.BindEnv(fs, flag, env)
 	}
 	fs.Lookup("config").Usage += " [$WREN_CONFIG_FILE]"
+	nodeflags.Bind(fs, &c.Agent)
 }

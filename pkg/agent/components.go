@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package agent
+
+import (
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/wren-k8s/wren/pkg/component"
+	"github.com/wren-k8s/wren/pkg/config"
+	"github.com/wren-k8s/wren/pkg/node"
+	"github.com/wren-k8s/wren/pkg/payload"
+)
+
+// Components returns the node's components in start order. cfg must be
+// completed and validated.
+func Components(cfg *config.Agent, creds Credentials, log *slog.Logger) ([]component.Component, error) {
+	d := cfg.AgentDerived
+	c := cfg.Cluster
+	with := func(name string) *slog.Logger { return log.With("component", name) }
+	host := node.DetectHost()
+	files := Files{Dir: d.TLSDir}
+	binDir := filepath.Join(d.DataDir, "current", "bin")
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	servingCert, servingKey := files.KubeletServing()
+	taints := make([]corev1.Taint, 0, len(cfg.NodeTaints))
+	for _, t := range cfg.NodeTaints {
+		p, _ := config.ParseTaint(t) // validated
+		taints = append(taints, corev1.Taint{Key: p.Key, Value: p.Value, Effect: corev1.TaintEffect(p.Effect)})
+	}
+
+	cs := []component.Component{
+		node.NewHost(cfg.RunDir, with("host")),
+		payload.NewExtractor(self, d.DataDir, with("payload")),
+		&bootstrap{creds: creds, node: NodeIdentity{Name: d.NodeName, IPs: nodeIPs(d.NodeIP)}, files: files,
+			agentDir: d.AgentDir, apiURL: c.APIURL},
+		node.NewContainerd(node.ContainerdConfig{
+			Root: d.ContainerdRoot, State: d.ContainerdState, Socket: d.ContainerdSocket,
+			ConfigPath: filepath.Join(d.EtcDir, "containerd", "config.toml"),
+			LogPath:    filepath.Join(d.AgentDir, "containerd", "containerd.log"),
+			BinDir:     binDir, CNIConfDir: d.CNIConfDir, PauseImage: cfg.PauseImage, Host: host,
+		}, with("containerd")),
+		node.NewImages(d.ContainerdSocket, []node.ImageDir{
+			{Path: filepath.Join(d.DataDir, "current", "images"), Pin: true},
+			{Path: d.ImagesDir},
+		}, filepath.Join(d.ContainerdRoot, "wren-imported"), with("images")),
+		node.NewKubelet(node.KubeletConfig{
+			NodeName: d.NodeName, NodeIP: d.NodeIP.String(), Kubeconfig: kubeletKubeconfig(d.AgentDir),
+			RootDir: cfg.KubeletRootDir, ConfigPath: filepath.Join(d.EtcDir, "kubelet.yaml"),
+			ClientCAFile: files.ClientCA(), ServingCert: servingCert, ServingKey: servingKey,
+			RuntimeSocket: d.ContainerdSocket, ClusterDNS: c.ClusterDNS.String(), ClusterDomain: c.ClusterDomain,
+			ResolvConf: cfg.ResolvConf, StaticPodDir: filepath.Join(d.AgentDir, "pod-manifests"),
+			Labels: d.Labels, Taints: taints, ExtraArgs: cfg.ExtraKubeletArgs, Host: host,
+		}, with("kubelet")),
+	}
+	if cfg.FlannelBackend != "none" {
+		cs = append(cs, node.NewFlannel(node.FlannelConfig{
+			NodeName: d.NodeName, NodeIP: d.NodeIP.String(), Iface: cfg.FlannelIface, Backend: cfg.FlannelBackend,
+			ClusterCIDR: c.ClusterCIDR.String(), Kubeconfig: controllerKubeconfig(d.AgentDir),
+			EtcDir: filepath.Join(d.EtcDir, "flannel"), CNIConfDir: d.CNIConfDir,
+			SubnetFile: filepath.Join(cfg.RunDir, "flannel", "subnet.env"), CNIDataDir: d.CNIDataDir,
+		}, with("flannel")))
+	}
+	if !cfg.DisableKubeProxy {
+		cs = append(cs, node.NewKubeProxy(node.KubeProxyConfig{
+			NodeName: d.NodeName, Kubeconfig: kubeProxyKubeconfig(d.AgentDir),
+			ClusterCIDR: c.ClusterCIDR.String(), ExtraArgs: cfg.ExtraKubeProxyArgs, Host: host,
+		}, with("kube-proxy")))
+	}
+	return cs, nil
+}

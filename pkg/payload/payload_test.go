@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package payload
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// fakeBinary writes an "executable" with a payload of the given tree appended.
+func fakeBinary(t *testing.T, files map[string]string) (string, []byte) {
+	t.Helper()
+	src := t.TempDir()
+	for name, content := range files {
+		p := filepath.Join(src, name)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o755))
+	}
+	require.NoError(t, os.Symlink("runc", filepath.Join(src, "bin", "runc-link")))
+	packed, err := Pack(src)
+	require.NoError(t, err)
+	bin := filepath.Join(t.TempDir(), "wren")
+	require.NoError(t, os.WriteFile(bin, []byte("\x7fELF pretend program text"), 0o755))
+	require.NoError(t, Append(bin, packed))
+	return bin, packed
+}
+
+func TestExtractAndSwitch(t *testing.T) {
+	t.Parallel()
+	bin, _ := fakeBinary(t, map[string]string{"bin/runc": "runc!", "images/pause.tar": "tar"})
+	p, err := Open(bin)
+	require.NoError(t, err)
+	data := t.TempDir()
+	dir, err := p.Extract(data)
+	require.NoError(t, err)
+	b, err := os.ReadFile(filepath.Join(data, "current", "bin", "runc"))
+	require.NoError(t, err)
+	assert.Equal(t, "runc!", string(b))
+	target, _ := os.Readlink(filepath.Join(data, "current", "bin", "runc-link"))
+	assert.Equal(t, "runc", target)
+	assert.Equal(t, filepath.Join(data, p.Hash()), dir)
+
+	// A second extraction of the same payload reuses the directory.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "marker"), nil, 0o600))
+	_, err = p.Extract(data)
+	require.NoError(t, err)
+	assert.FileExists(t, filepath.Join(dir, "marker"))
+
+	// A damaged tree (a truncated file) is extracted again.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "bin", "runc"), []byte("r"), 0o755))
+	_, err = p.Extract(data)
+	require.NoError(t, err)
+	b, _ = os.ReadFile(filepath.Join(dir, "bin", "runc"))
+	assert.Equal(t, "runc!", string(b))
+
+	// Another payload (an upgrade) switches current and keeps previous.
+	bin2, _ := fakeBinary(t, map[string]string{"bin/runc": "runc v2"})
+	p2, err := Open(bin2)
+	require.NoError(t, err)
+	_, err = p2.Extract(data)
+	require.NoError(t, err)
+	cur, _ := os.Readlink(filepath.Join(data, "current"))
+	prev, _ := os.Readlink(filepath.Join(data, "previous"))
+	assert.Equal(t, p2.Hash(), cur)
+	assert.Equal(t, p.Hash(), prev)
+}
+
+func TestNoPayload(t *testing.T) {
+	t.Parallel()
+	bin := filepath.Join(t.TempDir(), "plain")
+	require.NoError(t, os.WriteFile(bin, make([]byte, 200), 0o755))
+	_, err := Open(bin)
+	require.ErrorIs(t, err, ErrNoPayload)
+}
+
+func TestCorruptPayloadIsRefused(t *testing.T) {
+	t.Parallel()
+	bin, packed := fakeBinary(t, map[string]string{"bin/runc": "runc!"})
+	b, err := os.ReadFile(bin)
+	require.NoError(t, err)
+	// Flip a byte inside the payload, keeping the trailer.
+	off := len(b) - TrailerSize - len(packed) + len(packed)/2
+	b[off] ^= 0xff
+	require.NoError(t, os.WriteFile(bin, b, 0o755))
+	p, err := Open(bin)
+	require.NoError(t, err)
+	data := t.TempDir()
+	_, err = p.Extract(data)
+	require.Error(t, err)
+	_, statErr := os.Stat(filepath.Join(data, p.Hash()))
+	assert.True(t, os.IsNotExist(statErr), "nothing half-written is left in place")
+	_, linkErr := os.Readlink(filepath.Join(data, "current"))
+	assert.Error(t, linkErr)
+}

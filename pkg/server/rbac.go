@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/wren-k8s/wren/pkg/component"
+	"github.com/wren-k8s/wren/pkg/kubeconfig"
+	"github.com/wren-k8s/wren/pkg/pki"
+)
+
+// ControllerUser is the identity of each node's own controllers (flannel).
+const ControllerUser = "system:wren-controller"
+
+// rbac ensures the cluster roles wren's own identities need exist, before any
+// node starts.
+type rbac struct {
+	url   string
+	certs pki.Paths
+	log   *slog.Logger
+}
+
+var _ component.Component = (*rbac)(nil)
+
+func (r *rbac) Name() string { return "rbac" }
+
+// controllerRole lets flannel watch nodes and record its lease on them.
+func controllerRole() (*rbacv1.ClusterRole, *rbacv1.ClusterRoleBinding) {
+	meta := metav1.ObjectMeta{Name: ControllerUser, Labels: map[string]string{"app.kubernetes.io/managed-by": "wren"}}
+	role := &rbacv1.ClusterRole{ObjectMeta: meta, Rules: []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: []string{"get", "list", "watch", "patch"}},
+		{APIGroups: []string{""}, Resources: []string{"nodes/status"}, Verbs: []string{"patch", "update"}},
+	}}
+	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: meta,
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: ControllerUser},
+		Subjects: []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: "User", Name: ControllerUser}},
+	}
+	return role, binding
+}
+
+func (r *rbac) Start(ctx context.Context) error {
+	cert, key := r.certs.Client(pki.ClientSupervisor)
+	cfg, err := kubeconfig.Build(kubeconfig.Spec{Server: r.url, CAFile: r.certs.ServerCA(), CertFile: cert, KeyFile: key})
+	if err != nil {
+		return err
+	}
+	rest, err := clientcmd.NewDefaultClientConfig(*cfg, nil).ClientConfig()
+	if err != nil {
+		return err
+	}
+	cs, err := kubernetes.NewForConfig(rest)
+	if err != nil {
+		return err
+	}
+	role, binding := controllerRole()
+	roles := cs.RbacV1().ClusterRoles()
+	if _, err := roles.Create(ctx, role, metav1.CreateOptions{}); apierrors.IsAlreadyExists(err) {
+		current, err := roles.Get(ctx, role.Name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		current.Rules = role.Rules
+		_, err = roles.Update(ctx, current, metav1.UpdateOptions{})
+		if err != nil {
+			return fmt.Errorf("cluster role %s: %w", role.Name, err)
+		}
+	} else if err != nil {
+		return fmt.Errorf("cluster role %s: %w", role.Name, err)
+	}
+	if _, err := cs.RbacV1().ClusterRoleBindings().Create(ctx, binding, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("cluster role binding %s: %w", binding.Name, err)
+	}
+	return nil
+}
+
+func (r *rbac) Ready(context.Context) error { return nil }
+func (r *rbac) Stop(context.Context) error  { return nil }

@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Command mkimage writes a single-layer container image as an OCI image
+// layout tarball that containerd imports directly, with no registry and no
+// Docker. Files are added with -file src:dst[:mode]; directories with -dir.
+//
+//	mkimage -name registry.k8s.io/pause:3.10.2 -entrypoint /pause \
+//	        -file build/pause:/pause -o build/images/pause.tar
+package main
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+type list []string
+
+func (l *list) String() string     { return strings.Join(*l, ",") }
+func (l *list) Set(s string) error { *l = append(*l, s); return nil }
+
+func main() {
+	var files, dirs, env list
+	name := flag.String("name", "", "image reference, e.g. registry.k8s.io/pause:3.10.2")
+	entrypoint := flag.String("entrypoint", "", "entrypoint, space separated")
+	out := flag.String("o", "", "output tarball")
+	flag.Var(&files, "file", "src:dst[:mode] to add (repeatable)")
+	flag.Var(&dirs, "dir", "directory to create, dst[:mode] (repeatable)")
+	flag.Var(&env, "env", "KEY=VALUE for the image config (repeatable)")
+	flag.Parse()
+	if *name == "" || *out == "" {
+		fmt.Fprintln(os.Stderr, "mkimage: -name and -o are required")
+		os.Exit(2)
+	}
+	if err := build(*name, strings.Fields(*entrypoint), files, dirs, env, *out); err != nil {
+		fmt.Fprintln(os.Stderr, "mkimage:", err)
+		os.Exit(1)
+	}
+}
+
+type entry struct {
+	path, src string
+	mode      int64
+	dir       bool
+}
+
+func parseEntries(files, dirs list) ([]entry, error) {
+	var es []entry
+	for _, d := range dirs {
+		p, m, _ := strings.Cut(d, ":")
+		mode := int64(0o755)
+		if m != "" {
+			v, err := strconv.ParseInt(m, 8, 32)
+			if err != nil {
+				return nil, fmt.Errorf("-dir %q: %w", d, err)
+			}
+			mode = v
+		}
+		es = append(es, entry{path: strings.TrimPrefix(p, "/"), mode: mode, dir: true})
+	}
+	for _, f := range files {
+		parts := strings.Split(f, ":")
+		if len(parts) < 2 {
+			return nil, fmt.Errorf("-file %q: want src:dst[:mode]", f)
+		}
+		mode := int64(0o755)
+		if len(parts) == 3 {
+			v, err := strconv.ParseInt(parts[2], 8, 32)
+			if err != nil {
+				return nil, fmt.Errorf("-file %q: %w", f, err)
+			}
+			mode = v
+		}
+		es = append(es, entry{path: strings.TrimPrefix(parts[1], "/"), src: parts[0], mode: mode})
+	}
+	sort.Slice(es, func(i, j int) bool { return es[i].path < es[j].path })
+	return es, nil
+}
+
+// layer returns the uncompressed and gzipped layer tar.
+func layer(es []entry) (raw, gz []byte, err error) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	epoch := time.Unix(0, 0)
+	for _, e := range es {
+		h := &tar.Header{Name: e.path, Mode: e.mode, ModTime: epoch, Format: tar.FormatPAX}
+		var data []byte
+		if e.dir {
+			h.Typeflag, h.Name = tar.TypeDir, e.path+"/"
+		} else {
+			if data, err = os.ReadFile(e.src); err != nil {
+				return nil, nil, err
+			}
+			h.Typeflag, h.Size = tar.TypeReg, int64(len(data))
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			return nil, nil, err
+		}
+		if _, err := tw.Write(data); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, nil, err
+	}
+	var zbuf bytes.Buffer
+	zw := gzip.NewWriter(&zbuf)
+	if _, err := zw.Write(buf.Bytes()); err != nil {
+		return nil, nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, nil, err
+	}
+	return buf.Bytes(), zbuf.Bytes(), nil
+}
+
+func digest(b []byte) string {
+	s := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(s[:])
+}
+
+func build(name string, entrypoint []string, files, dirs, env list, out string) error {
+	es, err := parseEntries(files, dirs)
+	if err != nil {
+		return err
+	}
+	raw, gz, err := layer(es)
+	if err != nil {
+		return err
+	}
+	config, _ := json.Marshal(map[string]any{
+		"architecture": runtime.GOARCH,
+		"os":           "linux",
+		"config":       map[string]any{"Entrypoint": entrypoint, "Env": append([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, env...)},
+		"rootfs":       map[string]any{"type": "layers", "diff_ids": []string{digest(raw)}},
+		"history":      []map[string]any{{"created_by": "wren scripts/images/mkimage"}},
+	})
+	manifest, _ := json.Marshal(map[string]any{
+		"schemaVersion": 2,
+		"mediaType":     "application/vnd.oci.image.manifest.v1+json",
+		"config":        map[string]any{"mediaType": "application/vnd.oci.image.config.v1+json", "digest": digest(config), "size": len(config)},
+		"layers":        []map[string]any{{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": digest(gz), "size": len(gz)}},
+	})
+	index, _ := json.Marshal(map[string]any{
+		"schemaVersion": 2,
+		"mediaType":     "application/vnd.oci.image.index.v1+json",
+		"manifests": []map[string]any{{
+			"mediaType": "application/vnd.oci.image.manifest.v1+json",
+			"digest":    digest(manifest), "size": len(manifest),
+			"platform":    map[string]string{"architecture": runtime.GOARCH, "os": "linux"},
+			"annotations": map[string]string{"io.containerd.image.name": name, "org.opencontainers.image.ref.name": name},
+		}},
+	})
+	blob := func(b []byte) string { return "blobs/sha256/" + strings.TrimPrefix(digest(b), "sha256:") }
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	epoch := time.Unix(0, 0)
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{
+		{"oci-layout", []byte(`{"imageLayoutVersion":"1.0.0"}`)},
+		{"index.json", index},
+		{blob(config), config},
+		{blob(manifest), manifest},
+		{blob(gz), gz},
+	} {
+		if err := tw.WriteHeader(&tar.Header{Name: f.name, Mode: 0o644, Size: int64(len(f.data)), ModTime: epoch, Typeflag: tar.TypeReg}); err != nil {
+			return err
+		}
+		if _, err := tw.Write(f.data); err != nil {
+			return err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	return os.WriteFile(out, buf.Bytes(), 0o644)
+}
