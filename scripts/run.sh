@@ -2,6 +2,7 @@
 # `make run`: starts bin/wren as a single-node cluster in the foreground.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/images/versions.env
 if [ "$(id -u)" -eq 0 ]; then
   data=/var/lib/wren kubeconfig=/etc/wren/wren.yaml
 else
@@ -13,8 +14,15 @@ cat <<MSG
     data:        $data
     kubeconfig:  $kubeconfig
   Once it logs "wren server is ready", try in another terminal:
-    $(pwd)/bin/wren kubectl get --raw /readyz?verbose
+    $(pwd)/bin/wren kubectl get nodes
+    $(pwd)/bin/wren kubectl run hello --image=$AGNHOST_IMAGE -- netexec
+    $(pwd)/bin/wren kubectl get pods -o wide
 
 MSG
-# Until the node lands (issue 3), wren runs the control plane only.
-exec bin/wren server --disable-agent "$@"
+# The test images built by make build (agnhost) are imported at start, so
+# `kubectl run` works without a registry.
+mkdir -p "$data/agent/images"
+for tarball in build/images/*.tar; do
+  ln -sf "$(pwd)/$tarball" "$data/agent/images/$(basename "$tarball")"
+done
+exec bin/wren server "$@"

@@ -16,7 +16,9 @@ import (
 	"syscall"
 	"time"
 
-	containerd "github.com/containerd/containerd/v2/client"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/wren-k8s/wren/pkg/component"
 	"github.com/wren-k8s/wren/pkg/internal/atomicfile"
@@ -79,6 +81,11 @@ func (c *Containerd) Start(context.Context) error {
 	if err := atomicfile.Write(c.cfg.ConfigPath, []byte(RenderContainerdConfig(c.cfg)), 0o600); err != nil {
 		return fmt.Errorf("containerd config: %w", err)
 	}
+	// crictl's config, for `wren crictl`.
+	crictl := fmt.Sprintf("runtime-endpoint: unix://%s\nimage-endpoint: unix://%s\n", c.cfg.Socket, c.cfg.Socket)
+	if err := atomicfile.Write(filepath.Join(filepath.Dir(filepath.Dir(c.cfg.ConfigPath)), "crictl.yaml"), []byte(crictl), 0o644); err != nil {
+		return err
+	}
 	if err := c.stopStale(); err != nil {
 		return err
 	}
@@ -139,14 +146,18 @@ func (c *Containerd) stopStale() error {
 	return nil
 }
 
-// Ready returns nil once containerd answers on its socket.
+// Ready returns nil once containerd's CRI service answers. After a restart
+// with running pods, containerd serves its own API well before CRI has
+// recovered them, and the kubelet gives up on a CRI that is not ready.
 func (c *Containerd) Ready(ctx context.Context) error {
-	cli, err := containerd.New(c.cfg.Socket, containerd.WithTimeout(time.Second))
+	conn, err := grpc.NewClient("unix://"+c.cfg.Socket, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		return err
 	}
-	defer cli.Close()
-	_, err = cli.Version(ctx)
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	_, err = runtimeapi.NewRuntimeServiceClient(conn).Version(ctx, &runtimeapi.VersionRequest{})
 	return err
 }
 

@@ -81,5 +81,38 @@ func RenderKubeletConfig(c KubeletConfig) ([]byte, error) {
 		// Without CAP_SYS_RESOURCE the kubelet cannot lower its own score.
 		kc.OOMScoreAdj = ptr.To[int32](0)
 	}
-	return yaml.Marshal(kc)
+	return marshalPruned(kc)
+}
+
+// marshalPruned renders a config struct as YAML without the zero durations
+// and empty blocks its non-omitempty fields produce, so the file shows only
+// what wren sets; the kubelet defaults the rest exactly as if they were zero.
+func marshalPruned(v any) ([]byte, error) {
+	b, err := yaml.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	delete(m, "logging") // wren's logging is set in-process
+	prune(m)
+	return yaml.Marshal(m)
+}
+
+func prune(m map[string]any) {
+	for k, v := range m {
+		switch x := v.(type) {
+		case string:
+			if x == "0s" {
+				delete(m, k)
+			}
+		case map[string]any:
+			prune(x)
+			if len(x) == 0 {
+				delete(m, k)
+			}
+		}
+	}
 }

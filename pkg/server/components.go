@@ -68,7 +68,7 @@ func Components(cfg *config.Server, log *slog.Logger) ([]component.Component, er
 			LeaderElect: d.LeaderElect,
 			ExtraArgs:   cfg.ExtraSchedulerArgs,
 		}, with("kube-scheduler")),
-		&rbac{url: apiURL, certs: certs, log: with("rbac")},
+		&rbac{url: apiURL, certs: certs},
 		&adminKubeconfig{path: cfg.KubeconfigOutput, mode: os.FileMode(cfg.KubeconfigMode), credDir: d.CredDir,
 			url: apiURL, certs: certs, log: with("admin-kubeconfig")},
 	}
@@ -79,5 +79,6 @@ func Components(cfg *config.Server, log *slog.Logger) ([]component.Component, er
 	if err != nil {
 		return nil, err
 	}
-	return append(cs, nodeComponents...), nil
+	cs = append(cs, nodeComponents...)
+	return append(cs, &nodeRole{node: cfg.Agent.AgentDerived.NodeName, url: apiURL, certs: certs}), nil
 }

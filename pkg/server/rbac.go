@@ -5,7 +5,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"log/slog"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -26,7 +25,6 @@ const ControllerUser = "system:wren-controller"
 type rbac struct {
 	url   string
 	certs pki.Paths
-	log   *slog.Logger
 }
 
 var _ component.Component = (*rbac)(nil)
@@ -47,17 +45,22 @@ func controllerRole() (*rbacv1.ClusterRole, *rbacv1.ClusterRoleBinding) {
 	return role, binding
 }
 
-func (r *rbac) Start(ctx context.Context) error {
-	cert, key := r.certs.Client(pki.ClientSupervisor)
-	cfg, err := kubeconfig.Build(kubeconfig.Spec{Server: r.url, CAFile: r.certs.ServerCA(), CertFile: cert, KeyFile: key})
+// supervisorClient returns a client acting as wren's supervisor identity.
+func supervisorClient(url string, certs pki.Paths) (kubernetes.Interface, error) {
+	cert, key := certs.Client(pki.ClientSupervisor)
+	cfg, err := kubeconfig.Build(kubeconfig.Spec{Server: url, CAFile: certs.ServerCA(), CertFile: cert, KeyFile: key})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rest, err := clientcmd.NewDefaultClientConfig(*cfg, nil).ClientConfig()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	cs, err := kubernetes.NewForConfig(rest)
+	return kubernetes.NewForConfig(rest)
+}
+
+func (r *rbac) Start(ctx context.Context) error {
+	cs, err := supervisorClient(r.url, r.certs)
 	if err != nil {
 		return err
 	}

@@ -32,18 +32,37 @@ func run(bin, out string, idle time.Duration, writes int) error {
 	if err := measureSize(t, bin); err != nil {
 		return err
 	}
-	s, err := newServer(bin)
+	if err := benchControlPlane(t, bin, idle, writes); err != nil {
+		return err
+	}
+	if os.Geteuid() == 0 {
+		if err := benchNode(t, bin, idle); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(os.Stderr, "not root: skipping the node benchmarks")
+	}
+	report := t.markdown(hostLine())
+	fmt.Print(report)
+	if out != "" {
+		return os.WriteFile(out, []byte(report), 0o644)
+	}
+	return nil
+}
+
+// benchControlPlane measures `wren server --disable-agent` on SQLite.
+func benchControlPlane(t *table, bin string, idle time.Duration, writes int) error {
+	s, err := newServer(bin, false)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-
 	cold, err := s.start()
 	if err != nil {
 		return fmt.Errorf("cold start: %w", err)
 	}
-	t.add("server cold start: exec → /readyz ok", ms(cold.apiReady), "")
-	t.add("server cold start: exec → all components ready", ms(cold.allReady), "admin kubeconfig written")
+	t.add("control plane cold start: exec → /readyz ok", ms(cold.apiReady), "")
+	t.add("control plane cold start: exec → all components ready", ms(cold.allReady), "")
 
 	fmt.Fprintf(os.Stderr, "idling %s before measuring memory...\n", idle)
 	time.Sleep(idle)
@@ -51,8 +70,7 @@ func run(bin, out string, idle time.Duration, writes int) error {
 	if err != nil {
 		return err
 	}
-	t.add(fmt.Sprintf("server idle memory after %s (RSS / PSS / anon)", idle),
-		fmt.Sprintf("%s / %s / %s", mib(mem.rss), mib(mem.pss), mib(mem.anon)), "control plane only, SQLite")
+	t.add(fmt.Sprintf("control plane idle memory after %s (RSS / PSS / anon)", idle), mem.String(), "SQLite, no node")
 
 	tp, err := s.writeThroughput(writes, 16)
 	if err != nil {
@@ -68,14 +86,8 @@ func run(bin, out string, idle time.Duration, writes int) error {
 	if err != nil {
 		return fmt.Errorf("warm start: %w", err)
 	}
-	t.add("server warm restart: exec → /readyz ok", ms(warm.apiReady), fmt.Sprintf("%d objects in the datastore", writes))
-	t.add("server warm restart: exec → all components ready", ms(warm.allReady), "")
-
-	report := t.markdown(hostLine())
-	fmt.Print(report)
-	if out != "" {
-		return os.WriteFile(out, []byte(report), 0o644)
-	}
+	t.add("control plane warm restart: exec → /readyz ok", ms(warm.apiReady), fmt.Sprintf("%d objects in the datastore", writes))
+	t.add("control plane warm restart: exec → all components ready", ms(warm.allReady), "")
 	return nil
 }
 
@@ -84,7 +96,7 @@ func measureSize(t *table, bin string) error {
 	if err != nil {
 		return err
 	}
-	t.add("binary size (stripped)", mib(fi.Size()), bin)
+	t.add("binary size (stripped, with payload)", mib(fi.Size()), bin)
 	tmp, err := os.CreateTemp("", "wren-bench-*.zst")
 	if err != nil {
 		return err

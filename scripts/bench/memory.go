@@ -42,3 +42,12 @@ func memoryOf(pid int) (memory, error) {
 	}
 	return m, sc.Err()
 }
+
+// String renders "RSS / PSS / anon".
+func (m memory) String() string {
+	return fmt.Sprintf("%s / %s / %s", mib(m.rss), mib(m.pss), mib(m.anon))
+}
+
+func (m memory) add(o memory) memory {
+	return memory{rss: m.rss + o.rss, pss: m.pss + o.pss, anon: m.anon + o.anon}
+}

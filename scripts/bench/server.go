@@ -30,18 +30,44 @@ import (
 type server struct {
 	bin, dir, kubeconfig string
 	port                 int
+	node                 bool
 	cmd                  *exec.Cmd
 	done                 chan struct{}
+	logStart             int64
 }
 
 type startTimes struct{ apiReady, allReady time.Duration }
 
-func newServer(bin string) (*server, error) {
+// newServer prepares a server in a fresh directory; with node it runs a node
+// too, with the agnhost image from build/images to import.
+func newServer(bin string, node bool) (*server, error) {
 	dir, err := os.MkdirTemp("", "wren-bench-")
 	if err != nil {
 		return nil, err
 	}
-	return &server{bin: bin, dir: dir, kubeconfig: filepath.Join(dir, "kubeconfig.yaml"), port: freePort()}, nil
+	s := &server{bin: bin, dir: dir, kubeconfig: filepath.Join(dir, "kubeconfig.yaml"), port: freePort(), node: node}
+	if node {
+		images := filepath.Join(dir, "data", "agent", "images")
+		if err := os.MkdirAll(images, 0o755); err != nil {
+			return nil, err
+		}
+		agnhost, err := filepath.Abs("build/images/agnhost.tar")
+		if err != nil {
+			return nil, err
+		}
+		if err := os.Symlink(agnhost, filepath.Join(images, "agnhost.tar")); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func (s *server) logPath() string { return filepath.Join(s.dir, "wren.log") }
+
+// allReady reports whether this run of wren logged that everything is ready.
+func (s *server) allReady() bool {
+	b, err := os.ReadFile(s.logPath())
+	return err == nil && int64(len(b)) > s.logStart && strings.Contains(string(b[s.logStart:]), "wren server is ready")
 }
 
 func freePort() int {
@@ -58,16 +84,21 @@ func (s *server) pid() int { return s.cmd.Process.Pid }
 // start execs wren and times /readyz (polled with the admin certificate as
 // soon as it exists) and the admin kubeconfig (written once all is ready).
 func (s *server) start() (startTimes, error) {
-	_ = os.Remove(s.kubeconfig)
-	logf, err := os.OpenFile(filepath.Join(s.dir, "wren.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	logf, err := os.OpenFile(s.logPath(), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return startTimes{}, err
 	}
-	s.cmd = exec.Command(s.bin, "server", "--disable-agent",
-		"--data-dir", filepath.Join(s.dir, "data"), "--write-kubeconfig", s.kubeconfig,
+	if fi, err := logf.Stat(); err == nil {
+		s.logStart = fi.Size()
+	}
+	args := []string{"server", "--data-dir", filepath.Join(s.dir, "data"), "--write-kubeconfig", s.kubeconfig,
 		"--https-listen-port", strconv.Itoa(s.port),
-		"--kube-controller-manager-arg", "secure-port="+strconv.Itoa(freePort()),
-		"--kube-scheduler-arg", "secure-port="+strconv.Itoa(freePort()))
+		"--kube-controller-manager-arg", "secure-port=" + strconv.Itoa(freePort()),
+		"--kube-scheduler-arg", "secure-port=" + strconv.Itoa(freePort())}
+	if !s.node {
+		args = append(args, "--disable-agent")
+	}
+	s.cmd = exec.Command(s.bin, args...)
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	begin := time.Now()
@@ -88,7 +119,7 @@ func (s *server) start() (startTimes, error) {
 		if t.apiReady == 0 && s.readyz() {
 			t.apiReady = time.Since(begin)
 		}
-		if _, err := os.Stat(s.kubeconfig); err == nil && t.apiReady != 0 {
+		if t.apiReady != 0 && s.allReady() {
 			t.allReady = time.Since(begin)
 			return t, nil
 		}
@@ -135,7 +166,19 @@ func (s *server) stop() error {
 
 func (s *server) close() {
 	_ = s.stop()
+	if s.node {
+		_ = exec.Command(s.bin, "killall", "--data-dir", filepath.Join(s.dir, "data")).Run()
+	}
 	os.RemoveAll(s.dir)
+}
+
+func (s *server) client() (*kubernetes.Clientset, error) {
+	cfg, err := clientcmd.BuildConfigFromFlags("", s.kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	cfg.QPS, cfg.Burst = -1, 0 // no client-side rate limit
+	return kubernetes.NewForConfig(cfg)
 }
 
 type throughput struct {
@@ -145,12 +188,7 @@ type throughput struct {
 
 // writeThroughput creates n ConfigMaps with the given number of concurrent clients.
 func (s *server) writeThroughput(n, clients int) (throughput, error) {
-	cfg, err := clientcmd.BuildConfigFromFlags("", s.kubeconfig)
-	if err != nil {
-		return throughput{}, err
-	}
-	cfg.QPS, cfg.Burst = -1, 0 // no client-side rate limit
-	cs, err := kubernetes.NewForConfig(cfg)
+	cs, err := s.client()
 	if err != nil {
 		return throughput{}, err
 	}

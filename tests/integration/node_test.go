@@ -93,7 +93,8 @@ func podState(t *testing.T, s *testutil.Server) string {
 
 func TestNode(t *testing.T) {
 	memhog := testutil.BuildGoBinary(t, "./tests/images/memhog")
-	s := testutil.NewNode(t)
+	s := testutil.NewNode(t, "--node-label", "wren.test/zone=a", "--node-taint", "wren.test/dedicated=ci:PreferNoSchedule",
+		"--kubelet-arg", "max-pods=50")
 	images := filepath.Join(s.DataDir, "agent", "images")
 	// A user's image in docker-archive format, gzipped; and a broken tarball.
 	testutil.WriteDockerArchive(t, filepath.Join(images, "memhog.tar.gz"), "wren.test/memhog:1", memhog, "/memhog")
@@ -111,6 +112,24 @@ func TestNode(t *testing.T) {
 		out, err := s.Crictl("images", "-q")
 		require.NoError(t, err)
 		assert.Len(t, strings.Fields(out), 3, "pause, agnhost and memhog:\n%s", out)
+	})
+
+	t.Run("node flags: labels, taints, kubelet args, the control-plane role", func(t *testing.T) {
+		assert.Equal(t, "a", jsonpath(s, `{.items[0].metadata.labels.wren\.test/zone}`, "get", "nodes"))
+		assert.Equal(t, "true", jsonpath(s, `{.items[0].metadata.labels.node-role\.kubernetes\.io/control-plane}`, "get", "nodes"))
+		assert.Equal(t, "wren.test/dedicated=ci:PreferNoSchedule",
+			jsonpath(s, `{.items[0].spec.taints[0].key}={.items[0].spec.taints[0].value}:{.items[0].spec.taints[0].effect}`, "get", "nodes"))
+		assert.Equal(t, "50", jsonpath(s, "{.items[0].status.capacity.pods}", "get", "nodes"))
+	})
+
+	t.Run("the bundled pause image is pinned; ctr and crictl see the images", func(t *testing.T) {
+		out, err := s.Crictl("inspecti", "registry.k8s.io/pause:3.10.2")
+		require.NoError(t, err)
+		assert.Contains(t, out, `"pinned": true`)
+		ctr := exec.Command(testutil.Binary(t), "ctr", "images", "ls", "-q")
+		b, err := ctr.CombinedOutput()
+		require.NoError(t, err, string(b))
+		assert.Contains(t, string(b), "wren.test/memhog:1")
 	})
 
 	t.Run("a deployment of 3 agnhost replicas runs", func(t *testing.T) {
@@ -257,6 +276,10 @@ spec:
 	})
 
 	t.Run("SIGTERM: pods keep running, the node comes back Ready", func(t *testing.T) {
+		// Enough pods that containerd's CRI takes a while to recover them
+		// after the restart: the kubelet must wait for it, not fail.
+		s.MustKubectl("create", "deployment", "many", "--image="+testutil.AgnhostImage, "--replicas=20", "--", "/agnhost", "pause")
+		s.MustKubectl("rollout", "status", "deployment/many", "--timeout=180s")
 		before := podState(t, s)
 		s.Stop()
 		out, err := httpGet("http://" + podIPs[0] + ":8080/hostname")

@@ -107,3 +107,13 @@ func tail(s string, lines int) string {
 
 // itoa is strconv.Itoa, kept short for argument lists.
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// Run runs a host command and fails the test if it fails; it returns stdout.
+func Run(t testing.TB, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).Output()
+	if err != nil {
+		t.Fatalf("%s %v: %v", name, args, err)
+	}
+	return string(out)
+}

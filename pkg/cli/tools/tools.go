@@ -58,8 +58,7 @@ func Crictl(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "crictl: %s not found: start wren once to extract it, or set WREN_DATA_DIR\n", bin)
 		return 1
 	}
-	setDefault("CONTAINER_RUNTIME_ENDPOINT", "unix://"+socket())
-	setDefault("IMAGE_SERVICE_ENDPOINT", "unix://"+socket())
+	setDefault("CRI_CONFIG_FILE", filepath.Join(dataDir, "agent", "etc", "crictl.yaml"))
 	if err := syscall.Exec(bin, append([]string{"crictl"}, args...), os.Environ()); err != nil {
 		fmt.Fprintln(stderr, "crictl:", err)
 	}

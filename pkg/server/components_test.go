@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package server
+
+import (
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wren-k8s/wren/pkg/component"
+	"github.com/wren-k8s/wren/pkg/config"
+)
+
+func names(cs []component.Component) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.Name())
+	}
+	return out
+}
+
+func TestComponentOrder(t *testing.T) {
+	t.Parallel()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	controlPlane := []string{"pki", "token", "kine", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "rbac", "admin-kubeconfig"}
+	tests := []struct {
+		name   string
+		mutate func(*config.Server)
+		want   []string
+	}{
+		{"control plane only", func(s *config.Server) { s.DisableAgent = true }, controlPlane},
+		{"with a node", nil, append(append([]string{}, controlPlane...),
+			"host", "payload", "node-credentials", "containerd", "images", "kubelet", "flannel", "kube-proxy", "node-role")},
+		{"no flannel, no kube-proxy", func(s *config.Server) { s.Agent.FlannelBackend = "none"; s.Agent.DisableKubeProxy = true },
+			append(append([]string{}, controlPlane...), "host", "payload", "node-credentials", "containerd", "images", "kubelet", "node-role")},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := config.DefaultServer()
+			cfg.DataDir = t.TempDir()
+			if tc.mutate != nil {
+				tc.mutate(cfg)
+			}
+			require.NoError(t, cfg.Complete())
+			cs, err := Components(cfg, log)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, names(cs))
+		})
+	}
+}
