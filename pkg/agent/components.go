@@ -58,6 +58,7 @@ func Components(cfg *config.Agent, creds Credentials, log *slog.Logger) ([]compo
 			ResolvConf: cfg.ResolvConf, StaticPodDir: filepath.Join(d.AgentDir, "pod-manifests"),
 			Labels: d.Labels, Taints: taints, ExtraArgs: cfg.ExtraKubeletArgs, Host: host,
 		}, with("kubelet")),
+		&addresses{node: d.NodeName, internal: d.NodeIP, external: cfg.NodeExternalIP.Addr, kubeconfig: kubeletKubeconfig(d.AgentDir)},
 	}
 	if cfg.FlannelBackend != "none" {
 		cs = append(cs, node.NewFlannel(node.FlannelConfig{

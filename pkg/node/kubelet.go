@@ -98,6 +98,9 @@ func (k *Kubelet) server(ctx context.Context) (*kubeletoptions.KubeletServer, er
 	kf.RootDirectory = k.cfg.RootDir
 	kf.CertDirectory = filepath.Join(k.cfg.RootDir, "pki")
 	kf.NodeLabels = maps.Clone(k.cfg.Labels)
+	// wren's cloud node controller sets the node's addresses (the external
+	// IP among them) from the annotations the agent publishes.
+	kf.CloudProvider = "external"
 
 	abs, err := filepath.Abs(k.cfg.ConfigPath)
 	if err != nil {

@@ -8,7 +8,10 @@ import (
 	"os"
 	"time"
 
+	"k8s.io/client-go/kubernetes"
+
 	"github.com/wren-k8s/wren/pkg/agent"
+	"github.com/wren-k8s/wren/pkg/cloudnode"
 	"github.com/wren-k8s/wren/pkg/component"
 	"github.com/wren-k8s/wren/pkg/config"
 	"github.com/wren-k8s/wren/pkg/control"
@@ -69,6 +72,7 @@ func Components(cfg *config.Server, log *slog.Logger) ([]component.Component, er
 			ExtraArgs:   cfg.ExtraSchedulerArgs,
 		}, with("kube-scheduler")),
 		&rbac{url: apiURL, certs: certs},
+		cloudnode.NewController(func() (kubernetes.Interface, error) { return supervisorClient(apiURL, certs) }, with("cloud-node-controller")),
 		&adminKubeconfig{path: cfg.KubeconfigOutput, mode: os.FileMode(cfg.KubeconfigMode), credDir: d.CredDir,
 			url: apiURL, certs: certs, log: with("admin-kubeconfig")},
 	}

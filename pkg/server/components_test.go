@@ -25,7 +25,7 @@ func names(cs []component.Component) []string {
 func TestComponentOrder(t *testing.T) {
 	t.Parallel()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	controlPlane := []string{"pki", "token", "kine", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "rbac", "admin-kubeconfig"}
+	controlPlane := []string{"pki", "token", "kine", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "rbac", "cloud-node-controller", "admin-kubeconfig"}
 	tests := []struct {
 		name   string
 		mutate func(*config.Server)
@@ -33,9 +33,9 @@ func TestComponentOrder(t *testing.T) {
 	}{
 		{"control plane only", func(s *config.Server) { s.DisableAgent = true }, controlPlane},
 		{"with a node", nil, append(append([]string{}, controlPlane...),
-			"host", "payload", "node-credentials", "containerd", "images", "kubelet", "flannel", "kube-proxy", "node-role")},
+			"host", "payload", "node-credentials", "containerd", "images", "kubelet", "node-addresses", "flannel", "kube-proxy", "node-role")},
 		{"no flannel, no kube-proxy", func(s *config.Server) { s.Agent.FlannelBackend = "none"; s.Agent.DisableKubeProxy = true },
-			append(append([]string{}, controlPlane...), "host", "payload", "node-credentials", "containerd", "images", "kubelet", "node-role")},
+			append(append([]string{}, controlPlane...), "host", "payload", "node-credentials", "containerd", "images", "kubelet", "node-addresses", "node-role")},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -94,7 +94,7 @@ func podState(t *testing.T, s *testutil.Server) string {
 func TestNode(t *testing.T) {
 	memhog := testutil.BuildGoBinary(t, "./tests/images/memhog")
 	s := testutil.NewNode(t, "--node-label", "wren.test/zone=a", "--node-taint", "wren.test/dedicated=ci:PreferNoSchedule",
-		"--kubelet-arg", "max-pods=50")
+		"--kubelet-arg", "max-pods=50", "--node-external-ip", "203.0.113.10")
 	images := filepath.Join(s.DataDir, "agent", "images")
 	// A user's image in docker-archive format, gzipped; and a broken tarball.
 	testutil.WriteDockerArchive(t, filepath.Join(images, "memhog.tar.gz"), "wren.test/memhog:1", memhog, "/memhog")
@@ -120,6 +120,8 @@ func TestNode(t *testing.T) {
 		assert.Equal(t, "wren.test/dedicated=ci:PreferNoSchedule",
 			jsonpath(s, `{.items[0].spec.taints[0].key}={.items[0].spec.taints[0].value}:{.items[0].spec.taints[0].effect}`, "get", "nodes"))
 		assert.Equal(t, "50", jsonpath(s, "{.items[0].status.capacity.pods}", "get", "nodes"))
+		assert.Equal(t, "203.0.113.10", jsonpath(s, `{.items[0].status.addresses[?(@.type=="ExternalIP")].address}`, "get", "nodes"))
+		assert.Equal(t, "wren://"+jsonpath(s, "{.items[0].metadata.name}", "get", "nodes"), jsonpath(s, "{.items[0].spec.providerID}", "get", "nodes"))
 	})
 
 	t.Run("the bundled pause image is pinned; ctr and crictl see the images", func(t *testing.T) {

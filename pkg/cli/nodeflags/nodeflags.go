@@ -15,7 +15,7 @@ import (
 func Bind(fs *pflag.FlagSet, a *config.Agent) {
 	fs.StringVar(&a.NodeName, "node-name", a.NodeName, "Node name (default: hostname)")
 	fs.Var(&a.NodeIP, "node-ip", "IP address to advertise for the node (default: default-route interface)")
-	fs.Var(&a.NodeExternalIP, "node-external-ip", "External IP address of the node (recorded as an annotation)")
+	fs.Var(&a.NodeExternalIP, "node-external-ip", "External IP address of the node, published in its status addresses")
 	fs.StringArrayVar(&a.NodeLabels, "node-label", a.NodeLabels, "Label to register the node with (key=value)")
 	fs.StringArrayVar(&a.NodeTaints, "node-taint", a.NodeTaints, "Taint to register the node with (key=value:Effect)")
 	fs.StringArrayVar(&a.ExtraKubeletArgs, "kubelet-arg", nil, "Extra kubelet flag (name=value)")
