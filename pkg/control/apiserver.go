@@ -24,6 +24,7 @@ import (
 	"github.com/wren-k8s/wren/pkg/component"
 	"github.com/wren-k8s/wren/pkg/config"
 	"github.com/wren-k8s/wren/pkg/internal/cliargs"
+	"github.com/wren-k8s/wren/pkg/internal/healthz"
 	"github.com/wren-k8s/wren/pkg/pki"
 )
 
@@ -62,7 +63,7 @@ type APIServer struct {
 	etcd  Etcd
 	wrap  HandlerWrapper
 	log   *slog.Logger
-	ready *readyProbe
+	ready *healthz.Probe
 	component.Task
 }
 
@@ -143,7 +144,7 @@ func (a *APIServer) Start(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
-	probe, err := newReadyProbe(a.URL()+"/readyz", a.cfg.Certs, pki.ClientSupervisor)
+	probe, err := healthz.NewAPIServer(a.URL()+"/readyz", a.cfg.Certs, pki.ClientSupervisor)
 	if err != nil {
 		ln.Close()
 		return err
@@ -211,5 +212,5 @@ func (a *APIServer) Ready(ctx context.Context) error {
 	if a.ready == nil {
 		return errors.New("not started")
 	}
-	return a.ready.check(ctx)
+	return a.ready.Check(ctx)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/wren-k8s/wren/pkg/component"
 	"github.com/wren-k8s/wren/pkg/internal/cliargs"
+	"github.com/wren-k8s/wren/pkg/internal/healthz"
 	"github.com/wren-k8s/wren/pkg/pki"
 )
 
@@ -34,7 +35,7 @@ type ControllerManagerConfig struct {
 type ControllerManager struct {
 	cfg   ControllerManagerConfig
 	log   *slog.Logger
-	ready *readyProbe
+	ready *healthz.Probe
 	component.Task
 }
 
@@ -105,7 +106,7 @@ func (c *ControllerManager) Start(ctx context.Context) error {
 		return portInUse(fmt.Errorf("kube-controller-manager config: %w", err), "--kube-controller-manager-arg=secure-port", c.cfg.Port)
 	}
 	if c.cfg.Port > 0 {
-		c.ready = newLoopbackProbe(c.cfg.Port, "/healthz")
+		c.ready = healthz.NewLoopbackTLS(c.cfg.Port, "/healthz")
 	}
 	completed := config.Complete()
 	c.Go(ctx, func(ctx context.Context) error { return cmapp.Run(ctx, completed) })
@@ -117,5 +118,5 @@ func (c *ControllerManager) Ready(ctx context.Context) error {
 	if c.ready == nil {
 		return nil
 	}
-	return c.ready.check(ctx)
+	return c.ready.Check(ctx)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/wren-k8s/wren/pkg/component"
 	"github.com/wren-k8s/wren/pkg/internal/cliargs"
+	"github.com/wren-k8s/wren/pkg/internal/healthz"
 	"github.com/wren-k8s/wren/pkg/pki"
 )
 
@@ -30,7 +31,7 @@ type SchedulerConfig struct {
 type Scheduler struct {
 	cfg   SchedulerConfig
 	log   *slog.Logger
-	ready *readyProbe
+	ready *healthz.Probe
 	component.Task
 }
 
@@ -77,7 +78,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		return portInUse(fmt.Errorf("kube-scheduler: %w", err), "--kube-scheduler-arg=secure-port", s.cfg.Port)
 	}
 	if s.cfg.Port > 0 {
-		s.ready = newLoopbackProbe(s.cfg.Port, "/healthz")
+		s.ready = healthz.NewLoopbackTLS(s.cfg.Port, "/healthz")
 	}
 	s.Go(runCtx, func(ctx context.Context) error {
 		defer cancel()
@@ -91,5 +92,5 @@ func (s *Scheduler) Ready(ctx context.Context) error {
 	if s.ready == nil {
 		return nil
 	}
-	return s.ready.check(ctx)
+	return s.ready.Check(ctx)
 }

@@ -10,11 +10,9 @@ import (
 	"log/slog"
 	"maps"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"syscall"
-	"time"
 
 	"github.com/spf13/pflag"
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
@@ -29,6 +27,7 @@ import (
 	"github.com/wren-k8s/wren/pkg/component"
 	"github.com/wren-k8s/wren/pkg/internal/atomicfile"
 	"github.com/wren-k8s/wren/pkg/internal/cliargs"
+	"github.com/wren-k8s/wren/pkg/internal/healthz"
 )
 
 // Kubelet runs the kubelet in-process from a KubeletConfiguration file
@@ -140,7 +139,7 @@ func (k *Kubelet) server(ctx context.Context) (*kubeletoptions.KubeletServer, er
 
 // Ready returns nil once the kubelet's health endpoint answers ok.
 func (k *Kubelet) Ready(ctx context.Context) error {
-	return httpOK(ctx, "http://127.0.0.1:10248/healthz")
+	return healthz.NewHTTP("http://127.0.0.1:10248/healthz").Check(ctx)
 }
 
 // portFree reports an error if addr cannot be bound now.
@@ -153,24 +152,4 @@ func portFree(addr string) error {
 		return err
 	}
 	return l.Close()
-}
-
-// httpOK GETs url and expects 200.
-func httpOK(ctx context.Context, url string) error {
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("%s: %d %s", url, resp.StatusCode, body)
-	}
-	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/wren-k8s/wren/pkg/component"
 	"github.com/wren-k8s/wren/pkg/internal/cliargs"
+	"github.com/wren-k8s/wren/pkg/internal/healthz"
 )
 
 // KubeProxyConfig is what kube-proxy needs.
@@ -94,7 +95,7 @@ func (p *KubeProxy) Start(ctx context.Context) error {
 
 // Ready returns nil once kube-proxy's health endpoint reports a recent sync.
 func (p *KubeProxy) Ready(ctx context.Context) error {
-	return httpOK(ctx, "http://127.0.0.1:10256/healthz")
+	return healthz.NewHTTP("http://127.0.0.1:10256/healthz").Check(ctx)
 }
 
 // Exited implements component.Exiter.

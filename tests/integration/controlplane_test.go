@@ -59,6 +59,13 @@ metadata: {name: robin, namespace: itest}
 spec: {song: chirp}
 `
 
+// insecureClient skips server verification: for checking what the server
+// refuses, and what a joining node does before it trusts the CA.
+func insecureClient() *http.Client {
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // see above
+}
+
 func controlPlaneSuite(t *testing.T, args ...string) {
 	s := testutil.StartServer(t, args...)
 
@@ -103,8 +110,7 @@ func controlPlaneSuite(t *testing.T, args ...string) {
 	})
 
 	t.Run("scheduler and controller-manager report healthy", func(t *testing.T) {
-		client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
-			TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // self-signed loopback health endpoints
+		client := insecureClient()
 		for name, port := range map[string]int{"scheduler": s.SchedulerPort, "controller-manager": s.ControllerManagerPort} {
 			resp, err := client.Get(fmt.Sprintf("https://127.0.0.1:%d/healthz", port))
 			require.NoError(t, err, name)
@@ -116,8 +122,7 @@ func controlPlaneSuite(t *testing.T, args ...string) {
 	})
 
 	t.Run("anonymous requests get 401", func(t *testing.T) {
-		client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
-			TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // checking the server refuses us
+		client := insecureClient()
 		for _, path := range []string{"/api/v1/namespaces", "/version", "/healthz"} {
 			resp, err := client.Get(fmt.Sprintf("https://127.0.0.1:%d%s", s.Port, path))
 			require.NoError(t, err)
@@ -127,8 +132,7 @@ func controlPlaneSuite(t *testing.T, args ...string) {
 	})
 
 	t.Run("the token pins the CA served at /cacerts", func(t *testing.T) {
-		client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
-			TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // a joining node does the same
+		client := insecureClient()
 		resp, err := client.Get(fmt.Sprintf("https://127.0.0.1:%d/cacerts", s.Port))
 		require.NoError(t, err)
 		ca, _ := io.ReadAll(resp.Body)

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 
-package control
+// Package healthz polls the health endpoints of the components wren runs
+// (/readyz, /healthz) and turns a failure into an error naming the failing
+// checks.
+package healthz
 
 import (
 	"context"
@@ -16,16 +19,16 @@ import (
 	"github.com/wren-k8s/wren/pkg/pki"
 )
 
-// readyProbe GETs a health endpoint and turns anything but 200 into an error
+// Probe GETs a health endpoint and turns anything but 200 into an error
 // listing the failing checks.
-type readyProbe struct {
+type Probe struct {
 	url    string
 	client *http.Client
 }
 
-// newReadyProbe probes the apiserver, verifying it against the server CA and
+// NewAPIServer probes the apiserver, verifying it against the server CA and
 // authenticating as the given client identity.
-func newReadyProbe(url string, certs pki.Paths, client string) (*readyProbe, error) {
+func NewAPIServer(url string, certs pki.Paths, client string) (*Probe, error) {
 	ca, err := os.ReadFile(certs.ServerCA())
 	if err != nil {
 		return nil, err
@@ -40,22 +43,26 @@ func newReadyProbe(url string, certs pki.Paths, client string) (*readyProbe, err
 	return probeWith(url, &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}), nil
 }
 
-// newLoopbackProbe probes a component's own health endpoint on loopback. The
+// NewLoopbackTLS probes a component's own health endpoint on loopback. The
 // controller-manager and scheduler serve it with a self-signed certificate
 // and without authentication, so there is nothing to verify against.
-func newLoopbackProbe(port int, path string) *readyProbe {
+func NewLoopbackTLS(port int, path string) *Probe {
 	url := fmt.Sprintf("https://127.0.0.1:%d%s", port, path)
 	return probeWith(url, &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // loopback health check
 }
 
-func probeWith(url string, tc *tls.Config) *readyProbe {
-	return &readyProbe{url: url, client: &http.Client{
+// NewHTTP probes a plain-HTTP endpoint (the kubelet's and kube-proxy's on loopback).
+func NewHTTP(url string) *Probe { return probeWith(url, nil) }
+
+func probeWith(url string, tc *tls.Config) *Probe {
+	return &Probe{url: url, client: &http.Client{
 		Timeout:   5 * time.Second,
 		Transport: &http.Transport{TLSClientConfig: tc, DisableKeepAlives: true},
 	}}
 }
 
-func (p *readyProbe) check(ctx context.Context) error {
+// Check returns nil when the endpoint answers 200.
+func (p *Probe) Check(ctx context.Context) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.url, nil)
 	if err != nil {
 		return err
