@@ -17,6 +17,8 @@ cat <<MSG
     $(pwd)/bin/wren kubectl get nodes
     $(pwd)/bin/wren kubectl run hello --image=$AGNHOST_IMAGE -- netexec
     $(pwd)/bin/wren kubectl get pods -o wide
+    $(pwd)/bin/wren kubectl -n kube-system get pods   # CoreDNS, local-path, metrics-server
+    $(pwd)/bin/wren kubectl top nodes                 # once metrics-server has scraped (~1 min)
 
 MSG
 # The test images built by make build (agnhost) are imported at start, so

@@ -43,6 +43,11 @@ type Derived struct {
 	SANDNS []string
 	SANIPs []netip.Addr
 
+	// Disabled is the set of add-ons kept out (--disable, --disable-helm-controller).
+	Disabled map[string]bool
+	// StoragePath is where local-path volumes live.
+	StoragePath string
+
 	// Datastore is the DSN handed to kine; DatastoreScheme its scheme.
 	Datastore       string
 	DatastoreScheme string
@@ -108,6 +113,25 @@ func (s *Server) Complete() error {
 		}
 	}
 	d.SANDNS, d.SANIPs = s.servingSANs()
+
+	d.Disabled = map[string]bool{}
+	for _, item := range s.Disable {
+		for _, name := range strings.Split(item, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				d.Disabled[name] = true
+			}
+		}
+	}
+	if s.DisableHelmController {
+		d.Disabled[AddonHelmController] = true
+	}
+	d.StoragePath = s.DefaultLocalStoragePath
+	if d.StoragePath == "" {
+		d.StoragePath = filepath.Join(abs, "storage")
+	}
+	if d.StoragePath, err = filepath.Abs(d.StoragePath); err != nil {
+		return fmt.Errorf("--default-local-storage-path: %w", err)
+	}
 
 	d.Datastore = s.DatastoreEndpoint
 	if d.Datastore == "" {

@@ -75,6 +75,7 @@ func TestValidateErrorsNameTheFlag(t *testing.T) {
 		{"domain", func(s *Server) { s.ClusterDomain = "Bad_Domain" }, "--cluster-domain"},
 		{"datastore scheme", func(s *Server) { s.DatastoreEndpoint = "oracle://u:secret@h/db" }, `unknown scheme "oracle"`},
 		{"datastore form", func(s *Server) { s.DatastoreEndpoint = "just-a-path" }, "--datastore-endpoint"},
+		{"disable", func(s *Server) { s.Disable = []string{"coredns,traefikk"} }, `--disable "traefikk": unknown add-on`},
 		{"extra arg", func(s *Server) { s.ExtraAPIServerArgs = []string{"=x"} }, `--kube-apiserver-arg "=x"`},
 		{"node ip", func(s *Server) { s.DisableAgent = false; s.Agent.NodeIP = Addr{netip.MustParseAddr("203.0.113.77")} }, "--node-ip 203.0.113.77: not an address of this host"},
 		{"flannel", func(s *Server) { s.DisableAgent = false; s.Agent.FlannelBackend = "udp" }, `--flannel-backend "udp"`},

@@ -62,6 +62,15 @@ type Server struct {
 	DatastoreConnectTimeout Duration
 
 	DisableAgent bool
+
+	// Disable lists bundled add-ons to keep out (and remove if deployed).
+	Disable               []string
+	DisableHelmController bool
+	// DefaultLocalStoragePath is where local-path volumes live (<data-dir>/storage).
+	DefaultLocalStoragePath string
+	// SystemDefaultRegistry prefixes the bundled add-ons' image names.
+	SystemDefaultRegistry string
+
 	// Agent configures the node this server runs unless DisableAgent.
 	Agent Agent
 

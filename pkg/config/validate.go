@@ -11,6 +11,18 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
+// The bundled add-ons --disable knows (k3s names).
+const (
+	AddonCoreDNS        = "coredns"
+	AddonLocalStorage   = "local-storage"
+	AddonMetricsServer  = "metrics-server"
+	AddonServiceLB      = "servicelb"
+	AddonHelmController = "helm-controller"
+)
+
+// Addons lists them.
+var Addons = []string{AddonCoreDNS, AddonLocalStorage, AddonMetricsServer, AddonServiceLB, AddonHelmController}
+
 // DatastoreSchemes are the --datastore-endpoint schemes kine serves.
 var DatastoreSchemes = []string{"sqlite", "postgres", "postgresql", "mysql", "http", "https", "nats"}
 
@@ -29,6 +41,14 @@ func (s *Server) Validate() error {
 	errs = append(errs, s.validateNetworks()...)
 	if msgs := validation.IsDNS1123Subdomain(s.ClusterDomain); len(msgs) > 0 {
 		add("--cluster-domain %q: %s", s.ClusterDomain, msgs[0])
+	}
+	for name := range s.Derived.Disabled {
+		if !contains(Addons, name) {
+			add("--disable %q: unknown add-on (want %s)", name, strings.Join(Addons, ", "))
+		}
+	}
+	if s.SystemDefaultRegistry != "" && strings.ContainsAny(s.SystemDefaultRegistry, " /") {
+		add("--system-default-registry %q: want a registry host such as registry.example.com:5000", s.SystemDefaultRegistry)
 	}
 	if err := validateDatastore(s.DatastoreEndpoint); err != nil {
 		errs = append(errs, err)

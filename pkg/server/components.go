@@ -6,19 +6,29 @@ package server
 import (
 	"log/slog"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
+	"github.com/wren-k8s/wren/manifests"
 	"github.com/wren-k8s/wren/pkg/agent"
 	"github.com/wren-k8s/wren/pkg/cloudnode"
 	"github.com/wren-k8s/wren/pkg/component"
 	"github.com/wren-k8s/wren/pkg/config"
 	"github.com/wren-k8s/wren/pkg/control"
+	"github.com/wren-k8s/wren/pkg/coredns"
 	"github.com/wren-k8s/wren/pkg/datastore"
+	"github.com/wren-k8s/wren/pkg/deploy"
+	"github.com/wren-k8s/wren/pkg/helm"
+	"github.com/wren-k8s/wren/pkg/localpath"
 	"github.com/wren-k8s/wren/pkg/pki"
+	"github.com/wren-k8s/wren/pkg/servicelb"
 	"github.com/wren-k8s/wren/pkg/supervisor"
 	"github.com/wren-k8s/wren/pkg/token"
+	"github.com/wren-k8s/wren/pkg/version"
 )
 
 // Components returns the server's components in start order. cfg must be
@@ -46,7 +56,8 @@ func Components(cfg *config.Server, log *slog.Logger) ([]component.Component, er
 		ClusterDomain: cfg.ClusterDomain,
 		Certs:         certs,
 		ExtraArgs:     cfg.ExtraAPIServerArgs,
-	}, kine, supervisor.Handler(supervisor.Config{ServerCAFile: certs.ServerCA()}), with("kube-apiserver"))
+	}, kine, supervisor.Handler(supervisor.Config{ServerCAFile: certs.ServerCA(), StaticDir: helm.StaticDir(d.ServerDir)}),
+		with("kube-apiserver"))
 
 	cs := []component.Component{
 		pki.NewServer(d.TLSDir, d.SANDNS, d.SANIPs, with("pki")),
@@ -76,6 +87,7 @@ func Components(cfg *config.Server, log *slog.Logger) ([]component.Component, er
 		&adminKubeconfig{path: cfg.KubeconfigOutput, mode: os.FileMode(cfg.KubeconfigMode), credDir: d.CredDir,
 			url: apiURL, certs: certs, log: with("admin-kubeconfig")},
 	}
+	cs = append(cs, addons(cfg, certs, with)...)
 	if cfg.DisableAgent {
 		return cs, nil
 	}
@@ -85,4 +97,55 @@ func Components(cfg *config.Server, log *slog.Logger) ([]component.Component, er
 	}
 	cs = append(cs, nodeComponents...)
 	return append(cs, &nodeRole{node: cfg.Agent.AgentDerived.NodeName, url: apiURL, certs: certs}), nil
+}
+
+// addons returns the add-on components: the Helm controller (whose kinds
+// the manifests may use), the deploy controller for the manifests folder,
+// ServiceLB, CoreDNS's NodeHosts and local-path's failure events.
+func addons(cfg *config.Server, certs pki.Paths, with func(string) *slog.Logger) []component.Component {
+	d := cfg.Derived
+	restConfig := func() (*rest.Config, error) { return supervisorRESTConfig(d.APIURL, certs) }
+	client := func() (kubernetes.Interface, error) { return supervisorClient(d.APIURL, certs) }
+	var cs []component.Component
+	if !d.Disabled[config.AddonHelmController] {
+		cs = append(cs, helm.NewController(helm.Config{
+			Kubeconfig:   filepath.Join(d.CredDir, "admin.kubeconfig"),
+			CacheDir:     filepath.Join(d.ServerDir, "helm", "cache"),
+			APIHost:      strings.TrimPrefix(d.APIURL, "https://"),
+			ServerCAFile: certs.ServerCA(),
+		}, restConfig, with("helm-controller")))
+	}
+	cs = append(cs,
+		deploy.NewController(&deploy.Stager{
+			Dir:      filepath.Join(d.ServerDir, "manifests"),
+			Bundled:  manifests.FS,
+			Vars:     manifestVars(cfg),
+			Disabled: d.Disabled,
+			Log:      with("deploy"),
+		}, 5*time.Second, restConfig, with("deploy")),
+		servicelb.NewController(client, d.Disabled[config.AddonServiceLB], with("servicelb")),
+		coredns.NewNodeHosts(client, with("coredns-nodehosts")),
+	)
+	if !d.Disabled[config.AddonLocalStorage] {
+		cs = append(cs, localpath.NewEvents(client, with("local-path-events")))
+	}
+	return cs
+}
+
+// manifestVars are the values of the bundled manifests' %{NAME}% placeholders.
+func manifestVars(cfg *config.Server) map[string]string {
+	registry := cfg.SystemDefaultRegistry
+	if registry != "" {
+		registry = strings.TrimSuffix(registry, "/") + "/"
+	}
+	return map[string]string{
+		"CLUSTER_DNS":                cfg.ClusterDNS.String(),
+		"CLUSTER_DOMAIN":             cfg.ClusterDomain,
+		"DEFAULT_LOCAL_STORAGE_PATH": cfg.Derived.StoragePath,
+		"SYSTEM_DEFAULT_REGISTRY":    registry,
+		"COREDNS_IMAGE":              version.CoreDNSImage,
+		"METRICS_SERVER_IMAGE":       version.MetricsServerImage,
+		"LOCAL_PATH_IMAGE":           version.LocalPathImage,
+		"LOCAL_PATH_HELPER_IMAGE":    version.LocalPathHelperImage,
+	}
 }

@@ -25,7 +25,8 @@ func names(cs []component.Component) []string {
 func TestComponentOrder(t *testing.T) {
 	t.Parallel()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	controlPlane := []string{"pki", "token", "kine", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "rbac", "cloud-node-controller", "admin-kubeconfig"}
+	controlPlane := []string{"pki", "token", "kine", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "rbac",
+		"cloud-node-controller", "admin-kubeconfig", "helm-controller", "deploy", "servicelb", "coredns-nodehosts", "local-path-events"}
 	tests := []struct {
 		name   string
 		mutate func(*config.Server)
@@ -34,6 +35,9 @@ func TestComponentOrder(t *testing.T) {
 		{"control plane only", func(s *config.Server) { s.DisableAgent = true }, controlPlane},
 		{"with a node", nil, append(append([]string{}, controlPlane...),
 			"host", "payload", "node-credentials", "containerd", "images", "kubelet", "node-addresses", "flannel", "kube-proxy", "node-role")},
+		{"no helm controller", func(s *config.Server) { s.DisableAgent = true; s.Disable = []string{"helm-controller"} },
+			[]string{"pki", "token", "kine", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "rbac",
+				"cloud-node-controller", "admin-kubeconfig", "deploy", "servicelb", "coredns-nodehosts", "local-path-events"}},
 		{"no flannel, no kube-proxy", func(s *config.Server) { s.Agent.FlannelBackend = "none"; s.Agent.DisableKubeProxy = true },
 			append(append([]string{}, controlPlane...), "host", "payload", "node-credentials", "containerd", "images", "kubelet", "node-addresses", "node-role")},
 	}

@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/wren-k8s/wren/pkg/component"
@@ -45,18 +46,23 @@ func controllerRole() (*rbacv1.ClusterRole, *rbacv1.ClusterRoleBinding) {
 	return role, binding
 }
 
-// supervisorClient returns a client acting as wren's supervisor identity.
-func supervisorClient(url string, certs pki.Paths) (kubernetes.Interface, error) {
+// supervisorRESTConfig is the client config of wren's supervisor identity.
+func supervisorRESTConfig(url string, certs pki.Paths) (*rest.Config, error) {
 	cert, key := certs.Client(pki.ClientSupervisor)
 	cfg, err := kubeconfig.Build(kubeconfig.Spec{Server: url, CAFile: certs.ServerCA(), CertFile: cert, KeyFile: key})
 	if err != nil {
 		return nil, err
 	}
-	rest, err := clientcmd.NewDefaultClientConfig(*cfg, nil).ClientConfig()
+	return clientcmd.NewDefaultClientConfig(*cfg, nil).ClientConfig()
+}
+
+// supervisorClient returns a client acting as wren's supervisor identity.
+func supervisorClient(url string, certs pki.Paths) (kubernetes.Interface, error) {
+	rc, err := supervisorRESTConfig(url, certs)
 	if err != nil {
 		return nil, err
 	}
-	return kubernetes.NewForConfig(rest)
+	return kubernetes.NewForConfig(rc)
 }
 
 func (r *rbac) Start(ctx context.Context) error {

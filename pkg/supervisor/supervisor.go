@@ -9,6 +9,9 @@ package supervisor
 import (
 	"net/http"
 	"os"
+	"path"
+	"path/filepath"
+	"strings"
 
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 )
@@ -17,6 +20,9 @@ import (
 type Config struct {
 	// ServerCAFile is the CA bundle served at /cacerts; join tokens pin its hash.
 	ServerCAFile string
+	// StaticDir's files are served, without authentication, under /static/
+	// (Helm charts for HelmCharts to install offline).
+	StaticDir string
 }
 
 // Handler returns a function that puts the supervisor's routes in front of
@@ -41,12 +47,33 @@ func Handler(cfg Config) func(apiserver http.Handler, authn authenticator.Reques
 		}
 		// A plain lookup rather than http.ServeMux: the mux would clean and
 		// redirect paths that belong to the apiserver.
+		static := staticFiles(cfg.StaticDir)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if h, ok := routes[r.URL.Path]; ok && r.Method == http.MethodGet {
-				h(w, r)
-				return
+			if r.Method == http.MethodGet {
+				if h, ok := routes[r.URL.Path]; ok {
+					h(w, r)
+					return
+				}
+				if cfg.StaticDir != "" && strings.HasPrefix(r.URL.Path, "/static/") {
+					static.ServeHTTP(w, r)
+					return
+				}
 			}
 			apiserver.ServeHTTP(w, r)
 		})
 	}
+}
+
+// staticFiles serves the regular files under dir at /static/; directories
+// are not listed.
+func staticFiles(dir string) http.Handler {
+	return http.StripPrefix("/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := filepath.Join(dir, filepath.FromSlash(path.Clean("/"+r.URL.Path)))
+		fi, err := os.Stat(name)
+		if err != nil || !fi.Mode().IsRegular() {
+			http.NotFound(w, r)
+			return
+		}
+		http.ServeFile(w, r, name)
+	}))
 }

@@ -17,8 +17,12 @@ var (
 	Version = "v0.0.0-dev"
 	// GitCommit is the commit wren was built from.
 	GitCommit = "unknown"
-	// PauseImage is the name of the bundled sandbox image (scripts/images/versions.env).
-	PauseImage = "registry.k8s.io/pause:3.10.2"
+	// The bundled images' names (scripts/images/versions.env).
+	PauseImage           = "registry.k8s.io/pause:3.10.2"
+	CoreDNSImage         = "wrenk8s/coredns:v1.15.0"
+	MetricsServerImage   = "wrenk8s/metrics-server:v0.9.0"
+	LocalPathImage       = "wrenk8s/local-path-provisioner:v0.0.30"
+	LocalPathHelperImage = "wrenk8s/local-path-helper:v0.1.0"
 )
 
 // Kubernetes returns the embedded Kubernetes version (v1.36.3).

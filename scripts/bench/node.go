@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,6 +45,16 @@ func benchNode(t *table, bin string, idle time.Duration) error {
 		return err
 	}
 	t.add("node cold start: exec → node Ready", ms(ready), "")
+	addons, err := s.waitAddonsAvailable(begin)
+	if err != nil {
+		return err
+	}
+	t.add("node cold start: exec → bundled add-ons Available", ms(addons), strings.Join(addonDeployments, ", "))
+	if size, names, err := imageBundleSize(filepath.Join(s.dir, "data")); err == nil {
+		t.add("image bundle (uncompressed tarballs in the payload)", mib(size), strings.Join(names, ", "))
+	} else {
+		return err
+	}
 
 	fmt.Fprintf(os.Stderr, "idling %s before measuring memory...\n", idle)
 	time.Sleep(idle)
@@ -57,7 +68,12 @@ func benchNode(t *table, bin string, idle time.Duration) error {
 	}
 	t.add(fmt.Sprintf("node idle memory after %s: wren (RSS / PSS / anon)", idle), wrenMem.String(), "control plane + kubelet + kube-proxy + flannel")
 	t.add(fmt.Sprintf("node idle memory after %s: containerd", idle), ctrdMem.String(), "child process")
-	t.add("node idle memory: total", wrenMem.add(ctrdMem).String(), "no workload")
+	podMem, procs, err := podsMemory()
+	if err != nil {
+		return err
+	}
+	t.add(fmt.Sprintf("node idle memory after %s: add-on pods and shims", idle), podMem.String(), fmt.Sprintf("%d processes", procs))
+	t.add("node idle memory: whole node", wrenMem.add(ctrdMem).add(podMem).String(), "wren + containerd + add-on pods, no workload")
 
 	cs, err := s.client()
 	if err != nil {
@@ -88,6 +104,11 @@ func benchNode(t *table, bin string, idle time.Duration) error {
 		return err
 	}
 	t.add("node warm restart: exec → node Ready (fresh heartbeat)", ms(ready), "")
+	addons, err = s.waitAddonsAvailable(begin)
+	if err != nil {
+		return err
+	}
+	t.add("node warm restart: exec → bundled add-ons Available", ms(addons), "their pods kept running")
 	return nil
 }
 

@@ -88,6 +88,10 @@ func bindFlags(fs *pflag.FlagSet, c *config.Server, configFile *string) {
 	fs.Var(&c.DatastoreConnectTimeout, "datastore-connect-timeout", "How long the datastore may stay unreachable at start")
 
 	fs.BoolVar(&c.DisableAgent, "disable-agent", c.DisableAgent, "Run the control plane only, no node")
+	fs.StringSliceVar(&c.Disable, "disable", nil, "Bundled add-on to keep out and remove: coredns, local-storage, metrics-server, servicelb, helm-controller")
+	fs.BoolVar(&c.DisableHelmController, "disable-helm-controller", c.DisableHelmController, "Do not run the HelmChart controller")
+	fs.StringVar(&c.DefaultLocalStoragePath, "default-local-storage-path", c.DefaultLocalStoragePath, "Directory of local-path volumes (default <data-dir>/storage)")
+	fs.StringVar(&c.SystemDefaultRegistry, "system-default-registry", c.SystemDefaultRegistry, "Registry to prefix the bundled add-ons' images with")
 	fs.StringArrayVar(&c.ExtraAPIServerArgs, "kube-apiserver-arg", nil, "Extra kube-apiserver flag (name=value)")
 	fs.StringArrayVar(&c.ExtraControllerManagerArgs, "kube-controller-manager-arg", nil, "Extra kube-controller-manager flag (name=value)")
 	fs.StringArrayVar(&c.ExtraSchedulerArgs, "kube-scheduler-arg", nil, "Extra kube-scheduler flag (name=value)")
