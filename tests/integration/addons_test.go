@@ -192,7 +192,7 @@ func TestAddons(t *testing.T) {
 	require.NoError(t, err, out)
 	waitPod(t, s, "dnsbox", "{.status.phase}", "Running")
 
-	t.Run("DNS: cluster names, the node's name, and external names through the upstream resolver", func(t *testing.T) {
+	t.Run("DNS: cluster names, the node's name, external names through the upstream resolver, coredns-custom", func(t *testing.T) {
 		resolvConf, err := toolboxRun(s, "dnsbox", "cat", "/etc/resolv.conf")
 		require.NoError(t, err)
 		assert.Contains(t, resolvConf, "nameserver 10.43.0.10")
@@ -208,6 +208,24 @@ func TestAddons(t *testing.T) {
 		out, err := toolboxRun(s, "dnsbox", "lookup", "missing.wren.test")
 		assert.Error(t, err, "an unknown name does not resolve")
 		assert.Contains(t, out, "no such host")
+
+		// The user's hook: server blocks from the coredns-custom ConfigMap.
+		out, err = s.KubectlStdin(`apiVersion: v1
+kind: ConfigMap
+metadata: {name: coredns-custom, namespace: kube-system}
+data:
+  wren.server: |
+    custom.wren.test:53 {
+        hosts {
+            192.0.2.77 host.custom.wren.test
+        }
+    }
+`, "apply", "-f", "-")
+		require.NoError(t, err, out)
+		s.MustKubectl("-n", "kube-system", "rollout", "restart", "deployment/coredns")
+		s.MustKubectl("-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=180s")
+		waitLookup(t, s, "dnsbox", "host.custom.wren.test", "192.0.2.77")
+		waitLookup(t, s, "dnsbox", "kubernetes.default", "10.43.0.1")
 	})
 
 	t.Run("a local-path volume keeps its data across pod recreation", func(t *testing.T) {
