@@ -21,13 +21,12 @@ import (
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/kubernetes/scheme"
-	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/record"
 
 	"github.com/wren-k8s/wren/pkg/component"
+	"github.com/wren-k8s/wren/pkg/internal/events"
 )
 
 // Records of what each manifest file applied live in ConfigMaps in
@@ -86,11 +85,10 @@ func (c *Controller) Start(ctx context.Context) error {
 		return err
 	}
 	c.applier = &applier{dyn: dyn, mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(c.cs.Discovery()))}
-	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
-	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: c.cs.CoreV1().Events("")})
-	c.recorder = broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "wren-deploy"})
+	var stopEvents func()
+	c.recorder, stopEvents = events.NewRecorder(ctx, c.cs, "wren-deploy")
 	c.Go(ctx, func(ctx context.Context) error {
-		defer broadcaster.Shutdown()
+		defer stopEvents()
 		for {
 			c.sync(ctx)
 			c.synced.Store(true)

@@ -20,14 +20,13 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/kubernetes/scheme"
-	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/workqueue"
 
 	"github.com/wren-k8s/wren/pkg/component"
+	"github.com/wren-k8s/wren/pkg/internal/events"
 )
 
 // Finalizer holds a HelmChart until its release is uninstalled.
@@ -116,11 +115,10 @@ func (c *Controller) Start(ctx context.Context) error {
 	if _, err := configs.Informer().AddEventHandler(handler); err != nil {
 		return err
 	}
-	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
-	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cs.CoreV1().Events("")})
-	c.recorder = broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "wren-helm-controller"})
+	var stopEvents func()
+	c.recorder, stopEvents = events.NewRecorder(ctx, cs, "wren-helm-controller")
 	c.Go(ctx, func(ctx context.Context) error {
-		defer broadcaster.Shutdown()
+		defer stopEvents()
 		defer c.queue.ShutDown()
 		factory.Start(ctx.Done())
 		factory.WaitForCacheSync(ctx.Done())

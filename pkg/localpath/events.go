@@ -19,12 +19,10 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/kubernetes/scheme"
-	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/cache"
-	"k8s.io/client-go/tools/record"
 
 	"github.com/wren-k8s/wren/pkg/component"
+	"github.com/wren-k8s/wren/pkg/internal/events"
 )
 
 // HelperLabel marks the helper pods (set in the bundled helperPod.yaml).
@@ -58,9 +56,7 @@ func (e *Events) Start(ctx context.Context) error {
 	}
 	factory := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithNamespace(metav1.NamespaceSystem),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = HelperLabel }))
-	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
-	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cs.CoreV1().Events("")})
-	recorder := broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "wren-local-path"})
+	recorder, stopEvents := events.NewRecorder(ctx, cs, "wren-local-path")
 	seen := map[types.UID]bool{}
 	report := func(obj any) {
 		pod, ok := obj.(*corev1.Pod)
@@ -80,7 +76,7 @@ func (e *Events) Start(ctx context.Context) error {
 		return err
 	}
 	e.Go(ctx, func(ctx context.Context) error {
-		defer broadcaster.Shutdown()
+		defer stopEvents()
 		factory.Start(ctx.Done())
 		<-ctx.Done()
 		factory.Shutdown()

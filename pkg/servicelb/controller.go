@@ -12,12 +12,11 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/kubernetes/scheme"
-	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 
 	"github.com/wren-k8s/wren/pkg/component"
+	"github.com/wren-k8s/wren/pkg/internal/events"
 )
 
 // Controller keeps LoadBalancer Services' status in line with Decide. When
@@ -67,11 +66,9 @@ func (c *Controller) Start(ctx context.Context) error {
 	if _, err := nodes.Informer().AddEventHandler(handler); err != nil {
 		return err
 	}
-	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
-	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cs.CoreV1().Events("")})
-	recorder := broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "wren-servicelb"})
+	recorder, stopEvents := events.NewRecorder(ctx, cs, "wren-servicelb")
 	c.Go(ctx, func(ctx context.Context) error {
-		defer broadcaster.Shutdown()
+		defer stopEvents()
 		factory.Start(ctx.Done())
 		defer factory.Shutdown()
 		factory.WaitForCacheSync(ctx.Done())

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -19,6 +18,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/wren-k8s/wren/tests/hoststate"
 )
 
 const agnhost = "registry.k8s.io/e2e-test-images/agnhost:2.63.0"
@@ -208,27 +209,12 @@ func containerdPID() int {
 }
 
 // snapshotHost records the sysctls and mount propagation a node changes and
-// returns a function that restores them.
+// returns a function that restores them and removes the kubelet's directories.
 func snapshotHost() func() {
-	keys := []string{"vm/overcommit_memory", "vm/panic_on_oom", "kernel/panic", "kernel/panic_on_oops",
-		"kernel/keys/root_maxkeys", "kernel/keys/root_maxbytes", "net/ipv4/ip_forward",
-		"fs/inotify/max_user_instances", "fs/inotify/max_user_watches", "net/ipv4/conf/all/route_localnet"}
-	saved := map[string]string{}
-	for _, k := range keys {
-		if b, err := os.ReadFile("/proc/sys/" + k); err == nil {
-			saved[k] = strings.TrimSpace(string(b))
-		}
-	}
-	out, _ := exec.Command("findmnt", "-n", "-o", "PROPAGATION", "/").Output()
-	wasShared := strings.Contains(string(out), "shared")
+	before := hoststate.Snapshot()
 	return func() {
-		for k, v := range saved {
-			_ = os.WriteFile("/proc/sys/"+k, []byte(v), 0o644)
-		}
-		if !wasShared {
-			_ = exec.Command("mount", "--make-rprivate", "/").Run()
-		}
-		for _, dir := range []string{"/var/lib/kubelet", "/var/log/pods", "/var/log/containers"} {
+		before.Restore()
+		for _, dir := range hoststate.NodeDirs {
 			_ = os.RemoveAll(dir)
 		}
 	}

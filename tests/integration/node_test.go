@@ -71,13 +71,7 @@ func jsonpath(s *testutil.Server, path string, args ...string) string {
 // waitPod waits until the pod's jsonpath expression equals want.
 func waitPod(t *testing.T, s *testutil.Server, pod, path, want string) {
 	t.Helper()
-	testutil.Eventually(t, 3*time.Minute, time.Second, pod+" "+path+"="+want, func() error {
-		out, err := s.Kubectl("get", "pod", pod, "-o", "jsonpath="+path)
-		if err != nil || strings.TrimSpace(out) != want {
-			return fmt.Errorf("got %q (%v)", out, err)
-		}
-		return nil
-	})
+	waitJSONPath(t, s, want, path, "pod", pod)
 }
 
 // podState is what must survive a restart of wren: the pods' container IDs

@@ -15,6 +15,8 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/wren-k8s/wren/tests/hoststate"
 )
 
 // Server is one `wren server` process under test, with its own data dir,
@@ -69,7 +71,7 @@ func NewNode(t testing.TB, args ...string) *Server {
 	if os.Geteuid() != 0 {
 		t.Skip("a node needs root")
 	}
-	before := snapshotHost()
+	before := hoststate.Snapshot()
 	var s *Server
 	// Registered first, so it runs last: after the server was stopped.
 	t.Cleanup(func() { s.cleanHost(before) })
