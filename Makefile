@@ -21,12 +21,18 @@ integration: build
 	@scripts/deps.sh test
 	@scripts/test.sh integration
 
+e2e: build
+	@scripts/deps.sh test
+	@scripts/test.sh e2e
+
 bench: build
 	@scripts/deps.sh bench
 	@scripts/bench/run.sh
 
+# The node image: bin/wren on a Debian rootfs built by scripts/node-rootfs.sh.
 image: build
-	@docker build -t wren:dev .
+	@base=$$(scripts/node-rootfs.sh) && base=$$(echo "$$base" | tail -n1) && \
+	  docker build --build-arg BASE="$$base" -t wren:dev .
 
 lint:
 	@scripts/lint.sh

@@ -23,6 +23,7 @@ case "${1:-build}" in
     want iptables iptables
     want ip iproute2
     want curl curl
+    want mmdebstrap mmdebstrap
     ;;
   bench)
     want zstd zstd

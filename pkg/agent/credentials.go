@@ -10,6 +10,8 @@ import (
 	"context"
 	"net/netip"
 	"path/filepath"
+
+	"github.com/wren-k8s/wren/pkg/nodecert"
 )
 
 // NodeIdentity is who asks for credentials.
@@ -49,6 +51,20 @@ func (f Files) KubeProxy() (string, string) {
 // identity read only its own Node, while flannel must watch them all.
 func (f Files) Controller() (string, string) {
 	return f.file("client-wren-controller.crt"), f.file("client-wren-controller.key")
+}
+
+// Cert returns the certificate and key files of one node certificate.
+func (f Files) Cert(k nodecert.Kind) (string, string) {
+	switch k {
+	case nodecert.KubeletClient:
+		return f.KubeletClient()
+	case nodecert.KubeletServing:
+		return f.KubeletServing()
+	case nodecert.KubeProxy:
+		return f.KubeProxy()
+	default:
+		return f.Controller()
+	}
 }
 
 // Credentials issues (or renews) a node's certificates and CA files into files.

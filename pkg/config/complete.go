@@ -23,11 +23,15 @@ const sqliteParams = "_journal_mode=WAL&_busy_timeout=30000&_synchronous=NORMAL&
 
 // Derived holds values computed from the user's settings by Complete.
 type Derived struct {
-	ServerDir  string // <data-dir>/server
-	TLSDir     string // <data-dir>/server/tls
-	CredDir    string // <data-dir>/server/cred: component kubeconfigs
-	DBDir      string // <data-dir>/server/db
-	TokenPath  string // <data-dir>/server/token
+	ServerDir string // <data-dir>/server
+	TLSDir    string // <data-dir>/server/tls
+	CredDir   string // <data-dir>/server/cred: component kubeconfigs
+	DBDir     string // <data-dir>/server/db
+	TokenPath string // <data-dir>/server/token
+	// AgentTokenPath is <data-dir>/server/agent-token.
+	AgentTokenPath string
+	// EtcDir is <data-dir>/server/etc: rendered configs.
+	EtcDir     string
 	KineSocket string // unix socket kine serves the etcd API on
 
 	Hostname string
@@ -72,6 +76,8 @@ func (s *Server) Complete() error {
 	d.CredDir = filepath.Join(d.ServerDir, "cred")
 	d.DBDir = filepath.Join(d.ServerDir, "db")
 	d.TokenPath = filepath.Join(d.ServerDir, "token")
+	d.AgentTokenPath = filepath.Join(d.ServerDir, "agent-token")
+	d.EtcDir = filepath.Join(d.ServerDir, "etc")
 	d.KineSocket = filepath.Join(d.ServerDir, "kine.sock")
 
 	if s.KubeconfigOutput != "" {
@@ -90,6 +96,19 @@ func (s *Server) Complete() error {
 		}
 		if s.Token = strings.TrimSpace(string(b)); s.Token == "" {
 			return fmt.Errorf("--token-file %s: empty", s.TokenFile)
+		}
+	}
+
+	if s.AgentTokenFile != "" {
+		if s.AgentToken != "" {
+			return fmt.Errorf("--agent-token and --agent-token-file: give only one")
+		}
+		b, err := os.ReadFile(s.AgentTokenFile)
+		if err != nil {
+			return fmt.Errorf("--agent-token-file: %w", err)
+		}
+		if s.AgentToken = strings.TrimSpace(string(b)); s.AgentToken == "" {
+			return fmt.Errorf("--agent-token-file %s: empty", s.AgentTokenFile)
 		}
 	}
 

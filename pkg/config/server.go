@@ -46,6 +46,13 @@ type Server struct {
 	// Token is the shared secret (or full W10 token) agents and servers join with.
 	Token     string
 	TokenFile string
+	// AgentToken lets agents (only) join; agents use Token when it is empty.
+	AgentToken     string
+	AgentTokenFile string
+
+	// EgressSelectorMode is how the apiserver reaches kubelets: agent
+	// (through the agents' tunnels), disabled (directly).
+	EgressSelectorMode string
 
 	// KubeconfigOutput is where the admin kubeconfig is written.
 	KubeconfigOutput string
@@ -87,6 +94,15 @@ type Server struct {
 	Derived Derived
 }
 
+// The --egress-selector-mode values this version implements.
+const (
+	EgressAgent    = "agent"
+	EgressDisabled = "disabled"
+)
+
+// EgressSelectorModes lists them.
+var EgressSelectorModes = []string{EgressAgent, EgressDisabled}
+
 // DefaultServer returns a Server with k3s's defaults.
 func DefaultServer() *Server {
 	s := &Server{
@@ -98,6 +114,7 @@ func DefaultServer() *Server {
 		KubeconfigOutput:        DefaultKubeconfigPath(),
 		KubeconfigMode:          0o600,
 		DatastoreConnectTimeout: Duration(defaultDatastoreConnectTimeout),
+		EgressSelectorMode:      EgressAgent,
 		Agent:                   DefaultAgent(),
 	}
 	_ = s.BindAddress.Set("0.0.0.0")

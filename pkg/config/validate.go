@@ -50,6 +50,9 @@ func (s *Server) Validate() error {
 	if s.SystemDefaultRegistry != "" && strings.ContainsAny(s.SystemDefaultRegistry, " /") {
 		add("--system-default-registry %q: want a registry host such as registry.example.com:5000", s.SystemDefaultRegistry)
 	}
+	if !contains(EgressSelectorModes, s.EgressSelectorMode) {
+		add("--egress-selector-mode %q: want one of %s", s.EgressSelectorMode, strings.Join(EgressSelectorModes, ", "))
+	}
 	if err := validateDatastore(s.DatastoreEndpoint); err != nil {
 		errs = append(errs, err)
 	}

@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -44,7 +46,11 @@ type APIServerConfig struct {
 	Certs pki.Paths
 	// EtcdCAFile, EtcdCertFile and EtcdKeyFile secure an external etcd.
 	EtcdCAFile, EtcdCertFile, EtcdKeyFile string
-	ExtraArgs                             []string
+	// EgressConfigFile, when set, is where the apiserver's egress selector
+	// configuration is written: kubelet traffic then goes through the
+	// supervisor (and the agents' tunnels).
+	EgressConfigFile string
+	ExtraArgs        []string
 }
 
 // Etcd gives the apiserver its storage endpoints once the datastore is ready.
@@ -122,6 +128,9 @@ func (a *APIServer) args() map[string]string {
 	if a.cfg.EtcdCAFile != "" {
 		args["etcd-cafile"] = a.cfg.EtcdCAFile
 	}
+	if a.cfg.EgressConfigFile != "" {
+		args["egress-selector-config-file"] = a.cfg.EgressConfigFile
+	}
 	if a.cfg.EtcdCertFile != "" {
 		args["etcd-certfile"], args["etcd-keyfile"] = a.cfg.EtcdCertFile, a.cfg.EtcdKeyFile
 	}
@@ -131,6 +140,14 @@ func (a *APIServer) args() map[string]string {
 // Start listens on the API port, builds the apiserver from its options and
 // runs it in the background.
 func (a *APIServer) Start(ctx context.Context) error {
+	if a.cfg.EgressConfigFile != "" {
+		if err := os.MkdirAll(filepath.Dir(a.cfg.EgressConfigFile), 0o700); err != nil {
+			return err
+		}
+		if err := writeEgressConfig(a.cfg.EgressConfigFile, a.URL(), a.cfg.Certs); err != nil {
+			return fmt.Errorf("egress selector config: %w", err)
+		}
+	}
 	addr := net.JoinHostPort(a.cfg.BindAddress.String(), strconv.Itoa(a.cfg.Port))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -14,6 +14,10 @@ import (
 	"github.com/wren-k8s/wren/pkg/component"
 )
 
+// KubeAPIServerUser is the apiserver's client identity (towards kubelets and
+// the supervisor's egress).
+const KubeAPIServerUser = "system:kube-apiserver"
+
 // Client identities the server issues certificates for. The name is the file
 // stem (client-<name>.crt); the CN and groups are what the apiserver sees.
 const (
@@ -116,7 +120,7 @@ func (s *ServerPKI) Start(context.Context) error {
 		client(clientCA, ClientAdmin, "system:admin", "system:masters"),
 		client(clientCA, ClientControllerManager, "system:kube-controller-manager"),
 		client(clientCA, ClientScheduler, "system:kube-scheduler"),
-		client(clientCA, ClientKubeAPIServer, "system:kube-apiserver", "system:masters"),
+		client(clientCA, ClientKubeAPIServer, KubeAPIServerUser, "system:masters"),
 		client(clientCA, ClientSupervisor, "system:wren-supervisor", "system:masters"),
 		client(rhCA, ClientAuthProxy, "system:auth-proxy"),
 	}

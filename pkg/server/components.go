@@ -4,6 +4,7 @@
 package server
 
 import (
+	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -23,7 +24,9 @@ import (
 	"github.com/wren-k8s/wren/pkg/datastore"
 	"github.com/wren-k8s/wren/pkg/deploy"
 	"github.com/wren-k8s/wren/pkg/helm"
+	"github.com/wren-k8s/wren/pkg/join"
 	"github.com/wren-k8s/wren/pkg/localpath"
+	"github.com/wren-k8s/wren/pkg/nodepassword"
 	"github.com/wren-k8s/wren/pkg/pki"
 	"github.com/wren-k8s/wren/pkg/servicelb"
 	"github.com/wren-k8s/wren/pkg/supervisor"
@@ -47,21 +50,42 @@ func Components(cfg *config.Server, log *slog.Logger) ([]component.Component, er
 		CertFile:       cfg.DatastoreCertFile,
 		KeyFile:        cfg.DatastoreKeyFile,
 	}, with("kine"))
+	var apiReady func(context.Context) error
+	sup := supervisor.Handler(supervisor.Config{
+		ServerCAFile: certs.ServerCA(),
+		StaticDir:    helm.StaticDir(d.ServerDir),
+		Certs:        certs,
+		Tokens:       token.Checker{ServerFile: d.TokenPath, AgentFile: d.AgentTokenPath},
+		Agent: join.AgentConfig{
+			ClusterCIDR: cfg.ClusterCIDR.String(), ServiceCIDR: cfg.ServiceCIDR.String(),
+			ClusterDNS: cfg.ClusterDNS.String(), ClusterDomain: cfg.ClusterDomain,
+			FlannelBackend: cfg.Agent.FlannelBackend, EgressSelectorMode: cfg.EgressSelectorMode,
+		},
+		Client:     func() (kubernetes.Interface, error) { return supervisorClient(apiURL, certs) },
+		Ready:      func(ctx context.Context) error { return apiReady(ctx) },
+		EgressUser: pki.KubeAPIServerUser,
+		Log:        with("supervisor"),
+	})
+	egressFile := ""
+	if cfg.EgressSelectorMode != config.EgressDisabled {
+		egressFile = filepath.Join(d.EtcDir, "egress-selector-config.yaml")
+	}
 	apiserver := control.NewAPIServer(control.APIServerConfig{
-		BindAddress:   cfg.BindAddress.Addr,
-		Port:          cfg.HTTPSPort,
-		AdvertiseIP:   d.AdvertiseIP,
-		ServiceCIDR:   cfg.ServiceCIDR.Prefix,
-		NodePortRange: cfg.NodePortRange.String(),
-		ClusterDomain: cfg.ClusterDomain,
-		Certs:         certs,
-		ExtraArgs:     cfg.ExtraAPIServerArgs,
-	}, kine, supervisor.Handler(supervisor.Config{ServerCAFile: certs.ServerCA(), StaticDir: helm.StaticDir(d.ServerDir)}),
-		with("kube-apiserver"))
+		BindAddress:      cfg.BindAddress.Addr,
+		Port:             cfg.HTTPSPort,
+		AdvertiseIP:      d.AdvertiseIP,
+		ServiceCIDR:      cfg.ServiceCIDR.Prefix,
+		NodePortRange:    cfg.NodePortRange.String(),
+		ClusterDomain:    cfg.ClusterDomain,
+		Certs:            certs,
+		EgressConfigFile: egressFile,
+		ExtraArgs:        cfg.ExtraAPIServerArgs,
+	}, kine, sup, with("kube-apiserver"))
+	apiReady = apiserver.Ready
 
 	cs := []component.Component{
 		pki.NewServer(d.TLSDir, d.SANDNS, d.SANIPs, with("pki")),
-		token.NewServerFile(d.TokenPath, certs.ServerCA(), cfg.Token),
+		token.NewServerFile(d.TokenPath, certs.ServerCA(), cfg.Token, d.AgentTokenPath, cfg.AgentToken),
 		kine,
 		apiserver,
 		control.NewControllerManager(control.ControllerManagerConfig{
@@ -83,6 +107,7 @@ func Components(cfg *config.Server, log *slog.Logger) ([]component.Component, er
 			ExtraArgs:   cfg.ExtraSchedulerArgs,
 		}, with("kube-scheduler")),
 		&rbac{url: apiURL, certs: certs},
+		nodepassword.NewCleaner(func() (kubernetes.Interface, error) { return supervisorClient(apiURL, certs) }, with("node-password-cleaner")),
 		cloudnode.NewController(func() (kubernetes.Interface, error) { return supervisorClient(apiURL, certs) }, with("cloud-node-controller")),
 		&adminKubeconfig{path: cfg.KubeconfigOutput, mode: os.FileMode(cfg.KubeconfigMode), credDir: d.CredDir,
 			url: apiURL, certs: certs, log: with("admin-kubeconfig")},
@@ -91,7 +116,8 @@ func Components(cfg *config.Server, log *slog.Logger) ([]component.Component, er
 	if cfg.DisableAgent {
 		return cs, nil
 	}
-	nodeComponents, err := agent.Components(&cfg.Agent, localCredentials{certs: certs}, log)
+	nodeComponents, err := agent.Components(&cfg.Agent, localCredentials{certs: certs, passwordFile: filepath.Join(cfg.Agent.AgentDerived.AgentDir, "node-password"),
+		client: func() (kubernetes.Interface, error) { return supervisorClient(apiURL, certs) }}, log)
 	if err != nil {
 		return nil, err
 	}

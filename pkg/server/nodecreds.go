@@ -8,20 +8,41 @@ import (
 	"os"
 	"time"
 
+	"k8s.io/client-go/kubernetes"
+
 	"github.com/wren-k8s/wren/pkg/agent"
 	"github.com/wren-k8s/wren/pkg/internal/atomicfile"
+	"github.com/wren-k8s/wren/pkg/nodecert"
+	"github.com/wren-k8s/wren/pkg/nodepassword"
 	"github.com/wren-k8s/wren/pkg/pki"
 )
 
 // localCredentials issues the server's own node's certificates in-process,
-// signed by the server's CAs (a remote agent gets the same files from the
+// signed by the server's CAs (a remote agent gets the same set from the
 // supervisor instead).
-type localCredentials struct{ certs pki.Paths }
+type localCredentials struct {
+	certs pki.Paths
+	// passwordFile and client register the node's password, so that no
+	// agent can take the server's node name.
+	passwordFile string
+	client       func() (kubernetes.Interface, error)
+}
 
 var _ agent.Credentials = localCredentials{}
 
 // Issue implements agent.Credentials.
-func (l localCredentials) Issue(_ context.Context, node agent.NodeIdentity, files agent.Files) error {
+func (l localCredentials) Issue(ctx context.Context, node agent.NodeIdentity, files agent.Files) error {
+	password, err := nodepassword.Ensure(l.passwordFile)
+	if err != nil {
+		return err
+	}
+	cs, err := l.client()
+	if err != nil {
+		return err
+	}
+	if err := nodepassword.Verify(ctx, cs, node.Name, password); err != nil {
+		return err
+	}
 	now := time.Now()
 	serverCA, err := pki.LoadOrCreateCA(l.certs.ServerCA(), l.certs.ServerCAKey(), "wren-server-ca", now)
 	if err != nil {
@@ -38,22 +59,13 @@ func (l localCredentials) Issue(_ context.Context, node agent.NodeIdentity, file
 			}
 		}
 	}
-	kubeletCert, kubeletKey := files.KubeletClient()
-	servingCert, servingKey := files.KubeletServing()
-	proxyCert, proxyKey := files.KubeProxy()
-	ctlCert, ctlKey := files.Controller()
-	leaves := []struct {
-		ca        *pki.CA
-		spec      pki.LeafSpec
-		cert, key string
-	}{
-		{clientCA, pki.LeafSpec{CommonName: "system:node:" + node.Name, Orgs: []string{"system:nodes"}}, kubeletCert, kubeletKey},
-		{serverCA, pki.LeafSpec{CommonName: node.Name, DNS: []string{node.Name, "localhost"}, IPs: node.IPs, Server: true}, servingCert, servingKey},
-		{clientCA, pki.LeafSpec{CommonName: "system:kube-proxy"}, proxyCert, proxyKey},
-		{clientCA, pki.LeafSpec{CommonName: ControllerUser}, ctlCert, ctlKey},
-	}
-	for _, l := range leaves {
-		if _, err := pki.EnsureLeaf(l.ca, l.spec, l.cert, l.key, now); err != nil {
+	for _, leaf := range nodecert.Leaves(node.Name, node.IPs) {
+		ca := clientCA
+		if leaf.ServerCA {
+			ca = serverCA
+		}
+		cert, key := files.Cert(leaf.Kind)
+		if _, err := pki.EnsureLeaf(ca, leaf.Spec, cert, key, now); err != nil {
 			return err
 		}
 	}

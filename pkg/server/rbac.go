@@ -15,11 +15,13 @@ import (
 
 	"github.com/wren-k8s/wren/pkg/component"
 	"github.com/wren-k8s/wren/pkg/kubeconfig"
+	"github.com/wren-k8s/wren/pkg/nodecert"
 	"github.com/wren-k8s/wren/pkg/pki"
 )
 
-// ControllerUser is the identity of each node's own controllers (flannel).
-const ControllerUser = "system:wren-controller"
+// ControllerUser is the identity of each node's own controllers (flannel,
+// the agent's load balancer).
+const ControllerUser = nodecert.ControllerUser
 
 // rbac ensures the cluster roles wren's own identities need exist, before any
 // node starts.
@@ -32,12 +34,14 @@ var _ component.Component = (*rbac)(nil)
 
 func (r *rbac) Name() string { return "rbac" }
 
-// controllerRole lets flannel watch nodes and record its lease on them.
+// controllerRole lets flannel watch nodes and record its lease on them, and
+// an agent's load balancer follow the API's endpoints.
 func controllerRole() (*rbacv1.ClusterRole, *rbacv1.ClusterRoleBinding) {
 	meta := metav1.ObjectMeta{Name: ControllerUser, Labels: map[string]string{"app.kubernetes.io/managed-by": "wren"}}
 	role := &rbacv1.ClusterRole{ObjectMeta: meta, Rules: []rbacv1.PolicyRule{
 		{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: []string{"get", "list", "watch", "patch"}},
 		{APIGroups: []string{""}, Resources: []string{"nodes/status"}, Verbs: []string{"patch", "update"}},
+		{APIGroups: []string{"discovery.k8s.io"}, Resources: []string{"endpointslices"}, Verbs: []string{"get", "list", "watch"}},
 	}}
 	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: meta,
 		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: ControllerUser},

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 
 // Package supervisor serves wren's own endpoints on the API port, in front of
-// kube-apiserver's handler chain: /cacerts and /ping for joining nodes now,
-// node bootstrap and the agent tunnel later. Every other request goes to the
-// apiserver untouched.
+// kube-apiserver's handler chain: /cacerts and /ping, the join routes under
+// /v1-wren/ (agent config, node certificates, readiness, the agents' tunnel)
+// and the apiserver's own HTTP CONNECT egress to kubelets. Every other
+// request goes to the apiserver untouched.
 package supervisor
 
 import (
+	"context"
+	"encoding/json"
+	"log/slog"
 	"net/http"
 	"os"
 	"path"
@@ -14,6 +18,13 @@ import (
 	"strings"
 
 	"k8s.io/apiserver/pkg/authentication/authenticator"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/wren-k8s/wren/pkg/join"
+	"github.com/wren-k8s/wren/pkg/nodecert"
+	"github.com/wren-k8s/wren/pkg/pki"
+	"github.com/wren-k8s/wren/pkg/token"
+	"github.com/wren-k8s/wren/pkg/tunnel"
 )
 
 // Config locates what the supervisor serves.
@@ -23,34 +34,50 @@ type Config struct {
 	// StaticDir's files are served, without authentication, under /static/
 	// (Helm charts for HelmCharts to install offline).
 	StaticDir string
+	// Certs holds the CAs that sign joining nodes' certificates.
+	Certs pki.Paths
+	// Tokens checks join credentials.
+	Tokens token.Checker
+	// Agent is the cluster configuration served to joining nodes.
+	Agent join.AgentConfig
+	// Client reaches the API as the supervisor (node passwords).
+	Client func() (kubernetes.Interface, error)
+	// Ready reports whether the API serves (for /v1-wren/readyz).
+	Ready func(context.Context) error
+	// EgressUser is the client identity allowed to open HTTP CONNECT
+	// tunnels (the apiserver's egress to kubelets).
+	EgressUser string
+	Log        *slog.Logger
 }
 
 // Handler returns a function that puts the supervisor's routes in front of
-// the apiserver's handler. authn authenticates like the apiserver does; routes
-// that need an identity use it.
+// the apiserver's handler. authn authenticates like the apiserver does (client
+// certificates); routes that need an identity use it.
 func Handler(cfg Config) func(apiserver http.Handler, authn authenticator.Request) http.Handler {
-	return func(apiserver http.Handler, _ authenticator.Request) http.Handler {
-		routes := map[string]http.HandlerFunc{
-			"/cacerts": func(w http.ResponseWriter, _ *http.Request) {
-				ca, err := os.ReadFile(cfg.ServerCAFile)
-				if err != nil {
-					http.Error(w, "CA bundle unavailable", http.StatusInternalServerError)
-					return
-				}
-				w.Header().Set("Content-Type", "application/x-pem-file")
-				_, _ = w.Write(ca)
-			},
+	return func(apiserver http.Handler, authn authenticator.Request) http.Handler {
+		s := &supervisor{cfg: cfg, authn: authn}
+		s.tunnel = tunnel.NewServer(s.nodeOf, cfg.Log.With("component", "tunnel-server"))
+		get := map[string]http.HandlerFunc{
+			join.PathCACerts: s.caCerts,
 			"/ping": func(w http.ResponseWriter, _ *http.Request) {
 				w.Header().Set("Content-Type", "text/plain")
 				_, _ = w.Write([]byte("pong"))
 			},
+			join.PathConfig:  s.withToken(s.agentConfig),
+			join.PathReadyz:  s.readyz,
+			join.PathConnect: s.tunnel.ServeHTTP,
 		}
+		post := map[string]http.HandlerFunc{join.PathNodeCerts: s.withToken(s.nodeCerts)}
 		// A plain lookup rather than http.ServeMux: the mux would clean and
 		// redirect paths that belong to the apiserver.
 		static := staticFiles(cfg.StaticDir)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method == http.MethodGet {
-				if h, ok := routes[r.URL.Path]; ok {
+			switch r.Method {
+			case http.MethodConnect:
+				s.connect(w, r)
+				return
+			case http.MethodGet:
+				if h, ok := get[r.URL.Path]; ok {
 					h(w, r)
 					return
 				}
@@ -58,10 +85,100 @@ func Handler(cfg Config) func(apiserver http.Handler, authn authenticator.Reques
 					static.ServeHTTP(w, r)
 					return
 				}
+			case http.MethodPost:
+				if h, ok := post[r.URL.Path]; ok {
+					h(w, r)
+					return
+				}
+			}
+			if strings.HasPrefix(r.URL.Path, "/v1-wren/") {
+				http.Error(w, "no such wren route or method", http.StatusNotFound)
+				return
 			}
 			apiserver.ServeHTTP(w, r)
 		})
 	}
+}
+
+type supervisor struct {
+	cfg    Config
+	authn  authenticator.Request
+	tunnel *tunnel.Server
+}
+
+func (s *supervisor) caCerts(w http.ResponseWriter, _ *http.Request) {
+	ca, err := os.ReadFile(s.cfg.ServerCAFile)
+	if err != nil {
+		http.Error(w, "CA bundle unavailable", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-pem-file")
+	_, _ = w.Write(ca)
+}
+
+// withToken lets through requests whose basic-auth credentials are a valid
+// join token; others get 401.
+func (s *supervisor) withToken(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		user, secret, _ := r.BasicAuth()
+		if _, ok := s.cfg.Tokens.Check(user, secret); !ok {
+			w.Header().Set("WWW-Authenticate", `Basic realm="wren"`)
+			http.Error(w, "a valid join token is required", http.StatusUnauthorized)
+			return
+		}
+		h(w, r)
+	}
+}
+
+// user authenticates a request's client certificate like the apiserver does.
+func (s *supervisor) user(r *http.Request) (name string, groups []string, ok bool) {
+	if s.authn == nil || r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
+		return "", nil, false
+	}
+	resp, ok, err := s.authn.AuthenticateRequest(r)
+	if err != nil || !ok {
+		return "", nil, false
+	}
+	return resp.User.GetName(), resp.User.GetGroups(), true
+}
+
+// nodeOf returns the node whose kubelet client certificate made r.
+func (s *supervisor) nodeOf(r *http.Request) (string, bool) {
+	name, groups, ok := s.user(r)
+	if !ok {
+		return "", false
+	}
+	node := nodecert.NodeName(name, groups)
+	return node, node != ""
+}
+
+func (s *supervisor) agentConfig(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, s.cfg.Agent)
+}
+
+// readyz answers "ok" once the API serves, to a node (certificate) or a
+// token holder.
+func (s *supervisor) readyz(w http.ResponseWriter, r *http.Request) {
+	user, secret, _ := r.BasicAuth()
+	if _, ok := s.cfg.Tokens.Check(user, secret); !ok {
+		if _, ok := s.nodeOf(r); !ok {
+			http.Error(w, "a valid join token or node certificate is required", http.StatusUnauthorized)
+			return
+		}
+	}
+	if s.cfg.Ready != nil {
+		if err := s.cfg.Ready(r.Context()); err != nil {
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain")
+	_, _ = w.Write([]byte("ok"))
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
 }
 
 // staticFiles serves the regular files under dir at /static/; directories

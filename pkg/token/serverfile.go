@@ -19,13 +19,16 @@ type ServerFile struct {
 	path   string
 	caFile string
 	given  string
+	// agentPath and agentGiven are the agent token file and --agent-token.
+	agentPath, agentGiven string
 }
 
 var _ component.Component = (*ServerFile)(nil)
 
-// NewServerFile returns the token component; given is --token (may be empty).
-func NewServerFile(path, caFile, given string) *ServerFile {
-	return &ServerFile{path: path, caFile: caFile, given: given}
+// NewServerFile returns the token component; given is --token (may be
+// empty), agentGiven --agent-token (may be empty), written to agentPath.
+func NewServerFile(path, caFile, given, agentPath, agentGiven string) *ServerFile {
+	return &ServerFile{path: path, caFile: caFile, given: given, agentPath: agentPath, agentGiven: agentGiven}
 }
 
 // Name implements component.Component.
@@ -33,8 +36,10 @@ func (s *ServerFile) Name() string { return "token" }
 
 // Start writes or checks the token file.
 func (s *ServerFile) Start(context.Context) error {
-	_, err := EnsureServer(s.path, s.caFile, s.given)
-	return err
+	if _, err := EnsureServer(s.path, s.caFile, s.given); err != nil {
+		return err
+	}
+	return EnsureAgent(s.agentPath, s.caFile, s.agentGiven)
 }
 
 // Ready implements component.Component.

@@ -77,6 +77,9 @@ func bindFlags(fs *pflag.FlagSet, c *config.Server, configFile *string) {
 
 	fs.StringVarP(&c.Token, "token", "t", c.Token, "Shared secret (or full W10 token) nodes join with")
 	fs.StringVar(&c.TokenFile, "token-file", c.TokenFile, "File holding the token")
+	fs.StringVar(&c.AgentToken, "agent-token", c.AgentToken, "Shared secret agents (only) join with (default: --token)")
+	fs.StringVar(&c.AgentTokenFile, "agent-token-file", c.AgentTokenFile, "File holding the agent token")
+	fs.StringVar(&c.EgressSelectorMode, "egress-selector-mode", c.EgressSelectorMode, "How the API reaches kubelets: agent (through the agents' tunnels) or disabled (directly)")
 
 	fs.StringVarP(&c.KubeconfigOutput, "write-kubeconfig", "o", c.KubeconfigOutput, "Write the admin kubeconfig to this file")
 	fs.Var(&c.KubeconfigMode, "write-kubeconfig-mode", "Permissions of the admin kubeconfig (octal)")
@@ -101,6 +104,8 @@ func bindFlags(fs *pflag.FlagSet, c *config.Server, configFile *string) {
 		"debug":                 "WREN_DEBUG",
 		"token":                 "WREN_TOKEN",
 		"token-file":            "WREN_TOKEN_FILE",
+		"agent-token":           "WREN_AGENT_TOKEN",
+		"agent-token-file":      "WREN_AGENT_TOKEN_FILE",
 		"write-kubeconfig":      "WREN_KUBECONFIG_OUTPUT",
 		"write-kubeconfig-mode": "WREN_KUBECONFIG_MODE",
 		"datastore-endpoint":    "WREN_DATASTORE_ENDPOINT",

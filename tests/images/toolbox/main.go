@@ -7,12 +7,15 @@
 //	toolbox lookup NAME           print NAME's addresses, one per line, sorted
 //	toolbox write FILE CONTENT    write CONTENT to FILE
 //	toolbox cat FILE              print FILE
+//	toolbox get URL               print the body of an HTTP GET (5 s timeout)
 package main
 
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"sort"
@@ -29,7 +32,7 @@ func main() {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: toolbox sleep|lookup NAME|write FILE CONTENT|cat FILE")
+		return fmt.Errorf("usage: toolbox sleep|lookup NAME|write FILE CONTENT|cat FILE|get URL")
 	}
 	switch cmd, rest := args[0], args[1:]; {
 	case cmd == "sleep":
@@ -49,6 +52,18 @@ func run(args []string) error {
 			fmt.Println(a)
 		}
 		return nil
+	case cmd == "get" && len(rest) == 1:
+		c := &http.Client{Timeout: 5 * time.Second}
+		resp, err := c.Get(rest[0])
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("GET %s: %s", rest[0], resp.Status)
+		}
+		_, err = io.Copy(os.Stdout, resp.Body)
+		return err
 	case cmd == "write" && len(rest) == 2:
 		return os.WriteFile(rest[0], []byte(rest[1]), 0o644)
 	case cmd == "cat" && len(rest) == 1:

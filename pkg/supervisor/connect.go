@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package supervisor
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// connect serves the apiserver's egress (HTTP CONNECT, see the
+// EgressSelectorConfiguration wren writes): it opens the connection to a
+// kubelet through that node's tunnel, or directly for this server's own node.
+func (s *supervisor) connect(w http.ResponseWriter, r *http.Request) {
+	if name, _, ok := s.user(r); !ok || name != s.cfg.EgressUser {
+		http.Error(w, "CONNECT is only for the apiserver's egress", http.StatusUnauthorized)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+	defer cancel()
+	backend, err := s.tunnel.Dial(ctx, "tcp", r.Host)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		backend.Close()
+		http.Error(w, "CONNECT needs HTTP/1.1", http.StatusBadRequest)
+		return
+	}
+	client, buf, err := hj.Hijack()
+	if err != nil {
+		backend.Close()
+		return
+	}
+	if _, err := client.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n")); err != nil {
+		client.Close()
+		backend.Close()
+		return
+	}
+	if n := buf.Reader.Buffered(); n > 0 {
+		pending, _ := buf.Reader.Peek(n)
+		if _, err := backend.Write(pending); err != nil {
+			client.Close()
+			backend.Close()
+			return
+		}
+	}
+	splice(client, backend)
+}
+
+// splice copies both ways until either side closes, then closes both.
+func splice(a, b net.Conn) {
+	var once sync.Once
+	closeBoth := func() { a.Close(); b.Close() }
+	var wg sync.WaitGroup
+	wg.Add(2)
+	for _, p := range [][2]net.Conn{{a, b}, {b, a}} {
+		go func(dst, src net.Conn) {
+			defer wg.Done()
+			_, _ = io.Copy(dst, src)
+			once.Do(closeBoth)
+		}(p[0], p[1])
+	}
+	wg.Wait()
+}

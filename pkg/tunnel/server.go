@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Package tunnel is the websocket reverse tunnel between agents and the
+// server (github.com/rancher/remotedialer): each agent dials out to the
+// server and keeps the connection up; the apiserver then reaches that node's
+// kubelet through it, so the server never needs to open a connection to a node.
+package tunnel
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rancher/remotedialer"
+
+	"github.com/wren-k8s/wren/pkg/join"
+)
+
+// NodeAuthenticator returns the node a request's client certificate belongs
+// to, or ok=false.
+type NodeAuthenticator func(r *http.Request) (node string, ok bool)
+
+// Server accepts agents' tunnels and dials through them.
+type Server struct {
+	rd    *remotedialer.Server
+	authn NodeAuthenticator
+	log   *slog.Logger
+
+	mu sync.Mutex
+	// nodes maps each address a connected (or once connected) agent
+	// announced to its node name.
+	nodes map[netip.Addr]string
+}
+
+// NewServer returns a tunnel server that accepts the nodes authn accepts.
+func NewServer(authn NodeAuthenticator, log *slog.Logger) *Server {
+	s := &Server{authn: authn, log: log, nodes: map[netip.Addr]string{}}
+	s.rd = remotedialer.New(func(r *http.Request) (string, bool, error) {
+		node, ok := authn(r)
+		return node, ok, nil
+	}, func(w http.ResponseWriter, _ *http.Request, code int, err error) {
+		http.Error(w, err.Error(), code)
+	})
+	return s
+}
+
+// ServeHTTP serves an agent's tunnel (the websocket at join.PathConnect)
+// until it closes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	node, ok := s.authn(r)
+	if !ok {
+		http.Error(w, "tunnel: a node client certificate is required", http.StatusUnauthorized)
+		return
+	}
+	var ips []netip.Addr
+	for _, f := range strings.Split(r.Header.Get(join.HeaderNodeIPs), ",") {
+		if ip, err := netip.ParseAddr(strings.TrimSpace(f)); err == nil && !ip.IsLoopback() && !ip.IsUnspecified() {
+			ips = append(ips, ip)
+		}
+	}
+	s.mu.Lock()
+	for _, ip := range ips {
+		s.nodes[ip] = node
+	}
+	s.mu.Unlock()
+	s.log.Info("agent tunnel connected", "node", node, "ips", ips)
+	start := time.Now()
+	s.rd.ServeHTTP(w, r)
+	s.log.Info("agent tunnel closed", "node", node, "after", time.Since(start).Round(time.Second))
+}
+
+// Dial opens a connection for the apiserver: through the owning agent's
+// tunnel when addr is an address an agent announced, directly otherwise
+// (this server's own node, pods and services it can route to).
+func (s *Server) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	var node string
+	if ip, err := netip.ParseAddr(host); err == nil {
+		s.mu.Lock()
+		node = s.nodes[ip.Unmap()]
+		s.mu.Unlock()
+	}
+	if node == "" {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+	if !s.rd.HasSession(node) {
+		return nil, fmt.Errorf("node %s (%s): its agent's tunnel is not connected", node, addr)
+	}
+	return s.rd.Dialer(node)(ctx, network, addr)
+}
+
+// Connected reports whether node has a tunnel up.
+func (s *Server) Connected(node string) bool { return s.rd.HasSession(node) }

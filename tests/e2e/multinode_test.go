@@ -1,0 +1,217 @@
+//go:build e2e
+
+// SPDX-License-Identifier: Apache-2.0
+
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wren-k8s/wren/pkg/token"
+	"github.com/wren-k8s/wren/tests/testutil"
+)
+
+// daemonSet runs agnhost's netexec and the toolbox on every node.
+const daemonSet = `
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: everywhere, namespace: default}
+spec:
+  selector: {matchLabels: {app: everywhere}}
+  template:
+    metadata: {labels: {app: everywhere}}
+    spec:
+      tolerations: [{operator: Exists}]
+      containers:
+      - {name: netexec, image: ` + testutil.AgnhostImage + `, imagePullPolicy: Never, args: [netexec, --http-port=8080]}
+      - {name: toolbox, image: ` + toolboxImage + `, imagePullPolicy: Never, args: [sleep]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: everywhere, namespace: default}
+spec:
+  type: NodePort
+  selector: {app: everywhere}
+  ports: [{port: 80, targetPort: 8080, nodePort: 30080}]
+`
+
+// TestMultiNode is one server and two agents. The apiserver cannot open
+// connections to the agents' kubelet port (blocked on the server), so logs,
+// exec and port-forward for pods on agents must go through the tunnel.
+// The read-only checks share one cluster; the fault checks come last.
+func TestMultiNode(t *testing.T) {
+	c := NewCluster(t)
+	c.StartServer("--kube-controller-manager-arg", "node-monitor-grace-period=20s")
+	c.WaitNodesReady(3*time.Minute, "True", "server")
+	a1 := c.StartAgent("agent-1", c.Token)
+	a2 := c.StartAgent("agent-2", c.Token)
+	for _, a := range []*Node{a1, a2} {
+		// Only connections the server's own processes open are blocked:
+		// pods on the server (metrics-server) still reach the kubelets.
+		_, err := c.Exec(c.Server, "iptables", "-I", "OUTPUT", "-p", "tcp", "-d", a.IP, "--dport", "10250", "-j", "REJECT")
+		require.NoError(t, err)
+	}
+	c.WaitNodesReady(4*time.Minute, "True", "agent-1", "agent-2")
+
+	c.Apply(daemonSet)
+	pods := map[string]podInfo{}
+	testutil.Eventually(t, 4*time.Minute, 2*time.Second, "DaemonSet pods Running on every node", func() error {
+		var err error
+		pods, err = c.podsByNode("app=everywhere")
+		if err != nil {
+			return err
+		}
+		for _, n := range []string{"server", "agent-1", "agent-2"} {
+			if p, ok := pods[n]; !ok || p.phase != "Running" || p.ready != "true true" {
+				return fmt.Errorf("node %s: %+v", n, p)
+			}
+		}
+		return nil
+	})
+
+	t.Run("pod-to-pod across nodes", func(t *testing.T) {
+		for from, src := range pods {
+			for to, dst := range pods {
+				out, err := c.Kubectl("exec", src.name, "-c", "toolbox", "--", "/toolbox", "get", "http://"+dst.ip+":8080/hostname")
+				assert.NoError(t, err, "%s → %s", from, to)
+				assert.Equal(t, dst.name, strings.TrimSpace(out), "%s → %s", from, to)
+			}
+		}
+	})
+	t.Run("ClusterIP, NodePort and DNS from every node", func(t *testing.T) {
+		for from, src := range pods {
+			seen := map[string]bool{}
+			testutil.Eventually(t, time.Minute, 200*time.Millisecond, "service reaches pods on every node from "+from, func() error {
+				out, err := c.Kubectl("exec", src.name, "-c", "toolbox", "--", "/toolbox", "get", "http://everywhere.default.svc.cluster.local/hostname")
+				if err != nil {
+					return err
+				}
+				seen[strings.TrimSpace(out)] = true
+				if len(seen) < len(pods) {
+					return fmt.Errorf("answered by %v", seen)
+				}
+				return nil
+			})
+			out, err := c.Kubectl("exec", src.name, "-c", "toolbox", "--", "/toolbox", "lookup", "kubernetes.default.svc.cluster.local")
+			assert.NoError(t, err, "DNS from %s", from)
+			assert.Equal(t, "10.43.0.1", strings.TrimSpace(out), "DNS from %s", from)
+		}
+		for _, n := range append([]*Node{c.Server}, c.Agents...) {
+			out, err := c.Exec(c.Server, "curl", "-sf", "--max-time", "5", "http://"+n.IP+":30080/hostname")
+			assert.NoError(t, err, "NodePort on %s", n.Name)
+			assert.NotEmpty(t, out)
+		}
+	})
+	t.Run("logs, exec and port-forward through the tunnel", func(t *testing.T) {
+		for _, node := range []string{"agent-1", "agent-2"} {
+			p := pods[node]
+			out, err := c.Kubectl("exec", p.name, "-c", "toolbox", "--", "/toolbox", "cat", "/etc/hostname")
+			require.NoError(t, err, "exec on %s", node)
+			assert.Equal(t, p.name, strings.TrimSpace(out))
+			out, err = c.Kubectl("logs", p.name, "-c", "netexec")
+			require.NoError(t, err, "logs on %s", node)
+			assert.Contains(t, out, "Started HTTP server on port 8080")
+			out, err = c.Exec(c.Server, "sh", "-c", "wren kubectl port-forward pod/"+p.name+" 18080:8080 >/tmp/pf.log 2>&1 & "+
+				"for i in $(seq 50); do curl -sf --max-time 2 http://127.0.0.1:18080/hostname && break; sleep 0.2; done; kill %1")
+			assert.NoError(t, err, "port-forward on %s", node)
+			assert.Equal(t, p.name, strings.TrimSpace(out))
+		}
+		// The kubelets really are unreachable from the server directly.
+		_, err := c.Exec(c.Server, "curl", "-sk", "--max-time", "3", "https://"+a1.IP+":10250/healthz")
+		assert.Error(t, err, "the agents' port 10250 must be blocked from the server")
+	})
+	t.Run("kubectl top", func(t *testing.T) {
+		testutil.Eventually(t, 3*time.Minute, 5*time.Second, "metrics for every node", func() error {
+			out, err := c.Kubectl("top", "nodes", "--no-headers")
+			if err != nil {
+				return err
+			}
+			if strings.Count(strings.TrimSpace(out), "\n")+1 < 3 {
+				return fmt.Errorf("top nodes:\n%s", out)
+			}
+			return nil
+		})
+	})
+	t.Run("bad joins are refused", func(t *testing.T) {
+		good, err := token.Parse(c.Token)
+		require.NoError(t, err)
+		other := token.Token{CAHash: strings.Repeat("cd", 32), User: "server", Secret: good.Secret}
+		cases := []struct{ name, token, nodeName, want string }{
+			{"wrong-secret", token.Token{CAHash: good.CAHash, User: "server", Secret: "wrong"}.String(), "bad-1", "wrong or expired token"},
+			{"ca-mismatch", other.String(), "bad-2", "the token is for another cluster"},
+			{"duplicate-name", c.Token, "agent-1", `node "agent-1" is already registered by another machine`},
+		}
+		for _, tc := range cases {
+			n := c.createNode(tc.name, "agent", "--server", c.ServerURL(), "--token", tc.token, "--node-name", tc.nodeName)
+			c.start(n)
+			testutil.Eventually(t, 2*time.Minute, time.Second, tc.name+" exits", func() error {
+				if running, _ := c.Running(n); running {
+					return fmt.Errorf("still running")
+				}
+				return nil
+			})
+			_, code := c.Running(n)
+			assert.NotEqual(t, "0", code, tc.name)
+			assert.Contains(t, c.Logs(n), tc.want, tc.name)
+		}
+		// agent-1 is unaffected.
+		c.WaitNodesReady(time.Minute, "True", "agent-1")
+	})
+	t.Run("server down: agents' pods keep serving, all recovers", func(t *testing.T) {
+		before, err := c.podsByNode("app=everywhere")
+		require.NoError(t, err)
+		mustDocker(t, 2*time.Minute, "stop", "-t", "20", c.Server.Container)
+		for _, a := range c.Agents {
+			p := before[a.Name]
+			out, err := c.Exec(a, "curl", "-sf", "--max-time", "5", "http://"+p.ip+":8080/hostname")
+			assert.NoError(t, err, "pod on %s while the server is down", a.Name)
+			assert.Equal(t, p.name, strings.TrimSpace(out))
+		}
+		mustDocker(t, 2*time.Minute, "start", c.Server.Container)
+		c.WaitNodesReady(4*time.Minute, "True", "server", "agent-1", "agent-2")
+		testutil.Eventually(t, 2*time.Minute, 2*time.Second, "tunnel back: exec on agent-2", func() error {
+			_, err := c.Kubectl("exec", before["agent-2"].name, "-c", "toolbox", "--", "/toolbox", "cat", "/etc/hostname")
+			return err
+		})
+		after, err := c.podsByNode("app=everywhere")
+		require.NoError(t, err)
+		for _, a := range c.Agents {
+			assert.Equal(t, before[a.Name].uid, after[a.Name].uid, "pod on %s kept", a.Name)
+			assert.Equal(t, "0 0", after[a.Name].restarts, "no container restarts on %s", a.Name)
+		}
+	})
+	t.Run("partitioned agent goes NotReady and recovers", func(t *testing.T) {
+		a := c.Agents[1]
+		_, err := c.Exec(a, "iptables", "-I", "OUTPUT", "-d", c.Server.IP, "-j", "DROP")
+		require.NoError(t, err)
+		c.WaitNodesReady(2*time.Minute, "Unknown", a.Name)
+		_, err = c.Exec(a, "iptables", "-D", "OUTPUT", "-d", c.Server.IP, "-j", "DROP")
+		require.NoError(t, err)
+		c.WaitNodesReady(2*time.Minute, "True", a.Name)
+	})
+}
+
+type podInfo struct{ name, ip, phase, ready, uid, restarts string }
+
+// podsByNode maps node name → the pod matching selector there.
+func (c *Cluster) podsByNode(selector string) (map[string]podInfo, error) {
+	out, err := c.Kubectl("get", "pods", "-l", selector, "-o",
+		`jsonpath={range .items[*]}{.spec.nodeName}|{.metadata.name}|{.status.podIP}|{.status.phase}|{.status.containerStatuses[*].ready}|{.metadata.uid}|{.status.containerStatuses[*].restartCount}{"\n"}{end}`)
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]podInfo{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		f := strings.Split(line, "|")
+		if len(f) == 7 {
+			m[f[0]] = podInfo{name: f[1], ip: f[2], phase: f[3], ready: f[4], uid: f[5], restarts: f[6]}
+		}
+	}
+	return m, nil
+}

@@ -1,0 +1,113 @@
+//go:build integration
+
+// SPDX-License-Identifier: Apache-2.0
+
+package integration
+
+import (
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wren-k8s/wren/pkg/token"
+	"github.com/wren-k8s/wren/tests/testutil"
+)
+
+// TestJoinRoutesNeedCredentials checks every supervisor route a node uses
+// refuses a request without a token or node certificate, and that the
+// token routes accept the server's token.
+func TestJoinRoutesNeedCredentials(t *testing.T) {
+	s := testutil.StartServer(t, "--agent-token", "agent-secret-1")
+	url := fmt.Sprintf("https://127.0.0.1:%d", s.Port)
+	insecure := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	do := func(method, path, user, secret string) (int, string) {
+		req, err := http.NewRequest(method, url+path, strings.NewReader("{}"))
+		require.NoError(t, err)
+		if user != "" {
+			req.SetBasicAuth(user, secret)
+		}
+		resp, err := insecure.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for _, r := range []struct{ method, path string }{
+		{"GET", "/v1-wren/config"}, {"POST", "/v1-wren/node-certs"}, {"GET", "/v1-wren/readyz"}, {"GET", "/v1-wren/connect"},
+	} {
+		code, _ := do(r.method, r.path, "", "")
+		assert.Equal(t, http.StatusUnauthorized, code, "%s %s without credentials", r.method, r.path)
+		code, _ = do(r.method, r.path, "node", "wrong-secret")
+		assert.Equal(t, http.StatusUnauthorized, code, "%s %s with a wrong secret", r.method, r.path)
+	}
+	serverTok, err := os.ReadFile(filepath.Join(s.DataDir, "server", "token"))
+	require.NoError(t, err)
+	st, err := token.Parse(string(serverTok))
+	require.NoError(t, err)
+	code, body := do("GET", "/v1-wren/config", "node", st.Secret)
+	require.Equal(t, http.StatusOK, code, body)
+	assert.Contains(t, body, `"clusterCIDR":"10.42.0.0/16"`)
+	code, _ = do("GET", "/v1-wren/config", "node", "agent-secret-1")
+	assert.Equal(t, http.StatusOK, code, "the agent token joins nodes")
+	code, body = do("GET", "/v1-wren/readyz", "node", "agent-secret-1")
+	assert.Equal(t, http.StatusOK, code, body)
+	// The agent token's file pins the CA, with user "node".
+	agentTok, err := os.ReadFile(filepath.Join(s.DataDir, "server", "agent-token"))
+	require.NoError(t, err)
+	at, err := token.Parse(string(agentTok))
+	require.NoError(t, err)
+	assert.Equal(t, st.CAHash, at.CAHash)
+	assert.Equal(t, "node", at.User)
+	// A node certificate request without a password is refused, even with a token.
+	code, _ = do("POST", "/v1-wren/node-certs", "node", "agent-secret-1")
+	assert.Equal(t, http.StatusBadRequest, code)
+}
+
+// TestAgentBadJoin checks `wren agent` refuses a wrong secret, a token for
+// another cluster and a server that is not wren, each with one line and
+// without writing to its data dir.
+func TestAgentBadJoin(t *testing.T) {
+	s := testutil.StartServer(t)
+	url := fmt.Sprintf("https://127.0.0.1:%d", s.Port)
+	b, err := os.ReadFile(filepath.Join(s.DataDir, "server", "token"))
+	require.NoError(t, err)
+	good, err := token.Parse(string(b))
+	require.NoError(t, err)
+	otherCluster := token.Token{CAHash: strings.Repeat("ab", 32), User: "server", Secret: good.Secret}
+	wrongSecret := token.Token{CAHash: good.CAHash, User: "server", Secret: "not-the-secret"}
+	notWren := httptest.NewTLSServer(http.NotFoundHandler())
+	defer notWren.Close()
+	cases := []struct{ name, server, token, want string }{
+		{"wrong secret", url, wrongSecret.String(), "--token: rejected by " + url + ": wrong or expired token"},
+		{"token for another cluster", url, otherCluster.String(), "--token: the CA of " + url + " does not match the hash in the token"},
+		{"not a wren server", notWren.URL, good.String(), "is not a wren server: GET /cacerts answered 404"},
+		{"no server", "", good.String(), "--server: required"},
+		{"malformed token", url, "W10abc::x:y", "--token: token CA hash has 3 characters"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dataDir := filepath.Join(t.TempDir(), "agent")
+			args := []string{"agent", "--data-dir", dataDir, "--token", tc.token}
+			if tc.server != "" {
+				args = append(args, "--server", tc.server)
+			}
+			res := testutil.RunWren(t, time.Minute, nil, args...)
+			require.NotZero(t, res.ExitCode, "stderr:\n%s", res.Stderr)
+			line := lastLine(res.Stderr)
+			assert.True(t, strings.HasPrefix(line, "wren: "), "error line %q", line)
+			assert.Contains(t, line, tc.want)
+			_, err := os.Stat(dataDir)
+			assert.True(t, os.IsNotExist(err), "a refused join writes nothing to the data dir")
+		})
+	}
+}
