@@ -22,7 +22,8 @@ ARG BASE=wren-rootfs:latest
 FROM ${BASE}
 COPY bin/wren /bin/wren
 COPY scripts/node-entrypoint.sh /usr/local/bin/wren-node-entrypoint
-RUN for tool in kubectl crictl ctr; do ln -sf /bin/wren "/usr/local/bin/$tool"; done
+RUN for tool in kubectl crictl ctr; do ln -sf /bin/wren "/usr/local/bin/$tool"; done \
+ && mkdir -p /var/lib/wren/agent/images
 # containerd's overlayfs snapshotter cannot stack on the container's own
 # overlay root, so node data lives on volumes.
 VOLUME ["/var/lib/wren", "/var/lib/kubelet", "/var/log"]

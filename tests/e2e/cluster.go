@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -36,6 +37,8 @@ type Cluster struct {
 	Token string
 	// images are tarballs copied into every node's images folder.
 	images []string
+	// resolvConf is the nodes' --resolv-conf (mounted at /etc/wren-resolv.conf).
+	resolvConf string
 }
 
 // NewCluster builds the image and creates the network; Cleanup removes
@@ -60,6 +63,14 @@ func NewCluster(t testing.TB) *Cluster {
 	c.Network = "wren-e2e-" + c.ID
 	mustDocker(t, time.Minute, "network", "create", "--label", label+"="+c.ID, c.Network)
 	dir := t.TempDir()
+	// Docker's resolv.conf names its embedded DNS on 127.0.0.11, which
+	// pods cannot reach (CoreDNS would forward to itself). The nodes get the
+	// network's gateway instead: this host's own bridge address.
+	gw := mustDocker(t, time.Minute, "network", "inspect", "-f", "{{range .IPAM.Config}}{{.Gateway}}{{end}}", c.Network)
+	c.resolvConf = filepath.Join(dir, "resolv.conf")
+	if err := os.WriteFile(c.resolvConf, []byte("nameserver "+gw+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	toolbox := filepath.Join(dir, "toolbox.tar.gz")
 	testutil.WriteDockerArchive(t, toolbox, toolboxImage, testutil.BuildGoBinary(t, "./tests/images/toolbox"), "/toolbox")
 	c.images = []string{testutil.AgnhostTarball(t), toolbox}
@@ -82,7 +93,8 @@ func (c *Cluster) createNode(name string, args ...string) *Node {
 		"--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE",
 		"--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
 		"--security-opt", "systempaths=unconfined", "--device-cgroup-rule", "a *:* rwm", "--device", "/dev/kmsg",
-		"--tmpfs", "/run", "--tmpfs", "/tmp", c.Image}
+		"--tmpfs", "/run", "--tmpfs", "/tmp", "-v", c.resolvConf + ":/etc/wren-resolv.conf:ro", c.Image}
+	args = append(args, "--resolv-conf", "/etc/wren-resolv.conf")
 	mustDocker(c.t, time.Minute, append(run, args...)...)
 	for _, img := range c.images {
 		mustDocker(c.t, 2*time.Minute, "cp", img, n.Container+":/var/lib/wren/agent/images/"+filepath.Base(img))
@@ -148,14 +160,11 @@ func (c *Cluster) Apply(manifest string) {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	f := filepath.Join(c.t.TempDir(), "manifest.yaml")
-	if err := os.WriteFile(f, []byte(manifest), 0o644); err != nil {
-		c.t.Fatal(err)
+	cmd := exec.CommandContext(ctx, "docker", "exec", "-i", c.Server.Container, "wren", "kubectl", "apply", "-f", "-")
+	cmd.Stdin = strings.NewReader(manifest)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		c.t.Fatalf("kubectl apply: %v\n%s", err, out)
 	}
-	if _, err := docker(ctx, "cp", f, c.Server.Container+":/tmp/manifest.yaml"); err != nil {
-		c.t.Fatal(err)
-	}
-	c.MustKubectl("apply", "-f", "/tmp/manifest.yaml")
 }
 
 // WaitNodesReady waits until every named node reports Ready=want.
