@@ -58,9 +58,9 @@ func (c *Client) Name() string { return "tunnel" }
 
 // Start launches the connect loop.
 func (c *Client) Start(ctx context.Context) error {
-	// remotedialer logs every attempt through logrus; the loop below says
-	// what matters once.
-	logrus.SetLevel(logrus.WarnLevel)
+	// remotedialer logs every attempt and failure through logrus; the loop
+	// below says what matters, once.
+	logrus.SetLevel(logrus.FatalLevel)
 	if _, err := c.tlsConfig(); err != nil {
 		return err
 	}
@@ -134,7 +134,7 @@ func (c *Client) run(ctx context.Context) error {
 			return nil
 		case <-time.After(backoff):
 		}
-		backoff = min(backoff*2, 15*time.Second)
+		backoff = min(backoff*2, 5*time.Second)
 	}
 	return nil
 }

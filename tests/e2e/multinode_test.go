@@ -186,7 +186,12 @@ func TestMultiNode(t *testing.T) {
 			return err
 		})
 		for _, a := range c.Agents {
-			assert.Contains(t, c.Logs(a), "tunnel to the server is back", a.Name)
+			testutil.Eventually(t, time.Minute, time.Second, a.Name+": tunnel back", func() error {
+				if !strings.Contains(c.Logs(a), "tunnel to the server is back") {
+					return fmt.Errorf("not yet")
+				}
+				return nil
+			})
 		}
 		after, err := c.podsByNode("app=everywhere")
 		require.NoError(t, err)
