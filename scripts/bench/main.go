@@ -39,6 +39,9 @@ func run(bin, out string, idle time.Duration, writes int) error {
 		if err := benchNode(t, bin, idle); err != nil {
 			return err
 		}
+		if err := benchAgent(t, bin, idle); err != nil {
+			return err
+		}
 	} else {
 		fmt.Fprintln(os.Stderr, "not root: skipping the node benchmarks")
 	}

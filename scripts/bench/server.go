@@ -31,9 +31,12 @@ type server struct {
 	bin, dir, kubeconfig string
 	port                 int
 	node                 bool
-	cmd                  *exec.Cmd
-	done                 chan struct{}
-	logStart             int64
+	// extra are more server flags; joinURL and token make it `wren agent`.
+	extra          []string
+	joinURL, token string
+	cmd            *exec.Cmd
+	done           chan struct{}
+	logStart       int64
 }
 
 type startTimes struct{ apiReady, allReady time.Duration }
@@ -67,7 +70,11 @@ func (s *server) logPath() string { return filepath.Join(s.dir, "wren.log") }
 // allReady reports whether this run of wren logged that everything is ready.
 func (s *server) allReady() bool {
 	b, err := os.ReadFile(s.logPath())
-	return err == nil && int64(len(b)) > s.logStart && strings.Contains(string(b[s.logStart:]), "wren server is ready")
+	msg := "wren server is ready"
+	if s.joinURL != "" {
+		msg = "wren agent is ready"
+	}
+	return err == nil && int64(len(b)) > s.logStart && strings.Contains(string(b[s.logStart:]), msg)
 }
 
 func freePort() int {
@@ -98,6 +105,10 @@ func (s *server) start() (startTimes, error) {
 	if !s.node {
 		args = append(args, "--disable-agent")
 	}
+	args = append(args, s.extra...)
+	if s.joinURL != "" {
+		args = []string{"agent", "--data-dir", filepath.Join(s.dir, "data"), "--server", s.joinURL, "--token", s.token}
+	}
 	s.cmd = exec.Command(s.bin, args...)
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -116,7 +127,7 @@ func (s *server) start() (startTimes, error) {
 			return t, fmt.Errorf("wren exited; see %s", filepath.Join(s.dir, "wren.log"))
 		default:
 		}
-		if t.apiReady == 0 && s.readyz() {
+		if t.apiReady == 0 && (s.joinURL != "" || s.readyz()) {
 			t.apiReady = time.Since(begin)
 		}
 		if t.apiReady != 0 && s.allReady() {

@@ -34,6 +34,8 @@ type Server struct {
 	LogPath               string
 	// Node runs the node too (containerd, kubelet, ...); otherwise --disable-agent.
 	Node bool
+	// JoinURL and JoinToken make this a `wren agent` joining that server.
+	JoinURL, JoinToken string
 
 	cmd *exec.Cmd
 	// logStart is the log's size when the current process started.
@@ -123,6 +125,9 @@ func StartServer(t testing.TB, args ...string) *Server {
 
 // CommandArgs is the full argument list the server is started with.
 func (s *Server) CommandArgs() []string {
+	if s.JoinURL != "" {
+		return append([]string{"agent", "--server", s.JoinURL, "--token", s.JoinToken, "--data-dir", s.DataDir}, s.Args...)
+	}
 	args := []string{"server"}
 	if !s.Node {
 		args = append(args, "--disable-agent")
@@ -181,6 +186,12 @@ func (s *Server) WaitReady(timeout time.Duration) {
 	Eventually(s.t, timeout, 250*time.Millisecond, "wren server ready", func() error {
 		if s.exited() {
 			s.t.Fatalf("wren server exited before it was ready: %v\n%s", s.err, s.LogTail(60))
+		}
+		if s.JoinURL != "" {
+			if !s.loggedSinceStart("wren agent is ready") {
+				return fmt.Errorf("not all components ready yet")
+			}
+			return nil
 		}
 		if !s.loggedSinceStart("wren server is ready") {
 			return fmt.Errorf("not all components ready yet")
