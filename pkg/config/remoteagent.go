@@ -85,6 +85,13 @@ func (r *RemoteAgent) Complete() error {
 		}
 	}
 	d := &r.RemoteDerived
+	if u, err := url.Parse(r.ServerURL); err == nil && u.Hostname() != "" {
+		port := u.Port()
+		if port == "" {
+			port = strconv.Itoa(DefaultHTTPSPort)
+		}
+		d.ServerAddress = net.JoinHostPort(u.Hostname(), port)
+	}
 	agentDir := filepath.Join(abs, "agent")
 	d.NodeIDFile = filepath.Join(agentDir, "node-id")
 	d.PasswordFile = filepath.Join(agentDir, "node-password")
@@ -121,12 +128,6 @@ func (r *RemoteAgent) Validate() error {
 		add("--server: required (https://<server>:6443, or $WREN_URL)")
 	} else if u, err := url.Parse(r.ServerURL); err != nil || u.Scheme != "https" || u.Host == "" || (u.Path != "" && u.Path != "/") {
 		add("--server %q: want https://host:port", r.ServerURL)
-	} else {
-		host, port := u.Hostname(), u.Port()
-		if port == "" {
-			port = strconv.Itoa(DefaultHTTPSPort)
-		}
-		r.RemoteDerived.ServerAddress = net.JoinHostPort(host, port)
 	}
 	if r.Token == "" {
 		add("--token: required (the server's token, from <data-dir>/server/token or agent-token; or $WREN_TOKEN, --token-file)")

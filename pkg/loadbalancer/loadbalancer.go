@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/wren-k8s/wren/pkg/component"
 	"github.com/wren-k8s/wren/pkg/internal/atomicfile"
+	"github.com/wren-k8s/wren/pkg/internal/splice"
 )
 
 // DefaultPort is the agent's load balancer port (--lb-server-port).
@@ -155,7 +155,7 @@ func (l *LB) forward(ctx context.Context, c net.Conn) {
 	}
 	l.track(c, backend, true)
 	defer l.track(c, backend, false)
-	splice(c, backend)
+	splice.Conns(c, backend)
 }
 
 func (l *LB) track(a, b net.Conn, add bool) {
@@ -238,20 +238,4 @@ func sorted(s []string) []string {
 	c := slices.Clone(s)
 	slices.Sort(c)
 	return c
-}
-
-// splice copies both ways until either side closes, then closes both.
-func splice(a, b net.Conn) {
-	done := make(chan struct{}, 2)
-	cp := func(dst, src net.Conn) {
-		buf := make([]byte, 32<<10)
-		_, _ = io.CopyBuffer(dst, src, buf)
-		done <- struct{}{}
-	}
-	go cp(a, b)
-	go cp(b, a)
-	<-done
-	a.Close()
-	b.Close()
-	<-done
 }

@@ -32,4 +32,3 @@ func Run(ctx context.Context, cfg *config.Server, log *slog.Logger) error {
 	}
 	return r.Run(ctx, components)
 }
-

@@ -4,11 +4,10 @@ package supervisor
 
 import (
 	"context"
-	"io"
-	"net"
 	"net/http"
-	"sync"
 	"time"
+
+	"github.com/wren-k8s/wren/pkg/internal/splice"
 )
 
 // connect serves the apiserver's egress (HTTP CONNECT, see the
@@ -50,21 +49,5 @@ func (s *supervisor) connect(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	splice(client, backend)
-}
-
-// splice copies both ways until either side closes, then closes both.
-func splice(a, b net.Conn) {
-	var once sync.Once
-	closeBoth := func() { a.Close(); b.Close() }
-	var wg sync.WaitGroup
-	wg.Add(2)
-	for _, p := range [][2]net.Conn{{a, b}, {b, a}} {
-		go func(dst, src net.Conn) {
-			defer wg.Done()
-			_, _ = io.Copy(dst, src)
-			once.Do(closeBoth)
-		}(p[0], p[1])
-	}
-	wg.Wait()
+	splice.Conns(client, backend)
 }

@@ -5,7 +5,6 @@ package agent
 
 import (
 	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -26,16 +25,7 @@ func NewCommand(logOut io.Writer) *cobra.Command {
 		Short: "Run a node that joins a wren server (outbound connections to the server's port only)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			fs := cmd.Flags()
-			required := fs.Changed("config")
-			if env := os.Getenv("WREN_CONFIG_FILE"); env != "" && !required {
-				configFile, required = env, true
-			}
-			files, err := flagsource.ConfigFiles(configFile, required)
-			if err != nil {
-				return err
-			}
-			if err := flagsource.Apply(fs, files); err != nil {
+			if err := flagsource.Load(cmd.Flags(), configFile); err != nil {
 				return err
 			}
 			if err := cfg.Complete(); err != nil {

@@ -29,6 +29,21 @@ func BindEnv(fs *pflag.FlagSet, flag, env string) {
 	}
 }
 
+// Load fills fs's unset flags from the environment and the config files:
+// configFile (the --config flag's value; $WREN_CONFIG_FILE when --config was
+// not given) and its .d directory.
+func Load(fs *pflag.FlagSet, configFile string) error {
+	required := fs.Changed("config")
+	if env := os.Getenv("WREN_CONFIG_FILE"); env != "" && !required {
+		configFile, required = env, true
+	}
+	files, err := ConfigFiles(configFile, required)
+	if err != nil {
+		return err
+	}
+	return Apply(fs, files)
+}
+
 // ConfigFiles returns the main config file followed by the *.yaml files of
 // its config.yaml.d directory, in lexical order. A missing main file is
 // fine unless required (the user named it).
