@@ -89,6 +89,8 @@ func RemoteComponents(cfg *config.RemoteAgent, creds Credentials, log *slog.Logg
 	tun := tunnel.NewClient(tunnel.ClientConfig{
 		URL: "wss://" + lbAddr + join.PathConnect, CAFile: files.ServerCA(), CertFile: cert, KeyFile: key,
 		NodeIPs: ips, AllowedPorts: []int{config.KubeletPort},
+		PodPrefixes: tunnelPodPrefixes(cfg.RemoteDerived.EgressSelectorMode, a.Cluster,
+			controllerKubeconfig(a.AgentDerived.AgentDir), a.AgentDerived.NodeName),
 	}, with("tunnel"))
 	cs := append([]component.Component{lb}, node...)
 	return append(cs, tun), nil
@@ -138,6 +140,9 @@ func tryContact(ctx context.Context, cfg *config.RemoteAgent, files Files, joine
 			return nil, join.AgentConfig{}, err
 		}
 	}
+	if joined {
+		client.UseClientCert(files.KubeletClient())
+	}
 	acfg, err := client.Config(ctx)
 	return client, acfg, err
 }
@@ -175,6 +180,7 @@ func applyServerConfig(cfg *config.RemoteAgent, acfg join.AgentConfig) error {
 	if acfg.FlannelBackend != "" {
 		cfg.Agent.FlannelBackend = acfg.FlannelBackend
 	}
+	cfg.RemoteDerived.EgressSelectorMode = acfg.EgressSelectorMode
 	return nil
 }
 

@@ -58,6 +58,9 @@ type RemoteDerived struct {
 	ServerConfigFile string
 	// LBStateFile persists the load balancer's server list.
 	LBStateFile string
+	// EgressSelectorMode is the server's (from its agent config): what the
+	// tunnel lets the server dial on this node.
+	EgressSelectorMode string
 }
 
 // DefaultRemoteAgent returns `wren agent`'s defaults.

@@ -50,8 +50,10 @@ type Server struct {
 	AgentToken     string
 	AgentTokenFile string
 
-	// EgressSelectorMode is how the apiserver reaches kubelets: agent
-	// (through the agents' tunnels), disabled (directly).
+	// EgressSelectorMode is how the apiserver reaches nodes, as k3s names
+	// it: agent (kubelets through the agents' tunnels), pod (kubelets and
+	// pods through the tunnels), cluster (as pod, and an agent lets the
+	// server reach any address in the cluster CIDR), disabled (directly).
 	EgressSelectorMode string
 
 	// KubeconfigOutput is where the admin kubeconfig is written.
@@ -97,11 +99,13 @@ type Server struct {
 // The --egress-selector-mode values this version implements.
 const (
 	EgressAgent    = "agent"
+	EgressPod      = "pod"
+	EgressCluster  = "cluster"
 	EgressDisabled = "disabled"
 )
 
 // EgressSelectorModes lists them.
-var EgressSelectorModes = []string{EgressAgent, EgressDisabled}
+var EgressSelectorModes = []string{EgressAgent, EgressPod, EgressCluster, EgressDisabled}
 
 // DefaultServer returns a Server with k3s's defaults.
 func DefaultServer() *Server {

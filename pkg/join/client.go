@@ -71,6 +71,20 @@ func New(url string, tok token.Token, ca []byte) *Client {
 		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, Proxy: http.ProxyFromEnvironment}}}
 }
 
+// UseClientCert makes the client present the node's client certificate
+// (re-read at each handshake, so renewals apply): a node that joined before
+// is let in by it when its join token has expired or been deleted since.
+func (c *Client) UseClientCert(certFile, keyFile string) {
+	t := c.http.Transport.(*http.Transport)
+	t.TLSClientConfig.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return &tls.Certificate{}, nil // none: the token alone must do
+		}
+		return &cert, nil
+	}
+}
+
 // Config fetches the cluster-wide node configuration.
 func (c *Client) Config(ctx context.Context) (AgentConfig, error) {
 	var out AgentConfig

@@ -29,7 +29,7 @@ type AgentConfig struct {
 	ClusterDomain string `json:"clusterDomain"`
 	// FlannelBackend is vxlan, host-gw or none.
 	FlannelBackend string `json:"flannelBackend"`
-	// EgressSelectorMode is how the API reaches this node's kubelet (agent, disabled).
+	// EgressSelectorMode is what the API reaches through this node's tunnel: agent, pod, cluster or disabled (as k3s names them).
 	EgressSelectorMode string `json:"egressSelectorMode"`
 }
 

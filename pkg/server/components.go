@@ -51,17 +51,19 @@ func Components(cfg *config.Server, log *slog.Logger) ([]component.Component, er
 		KeyFile:        cfg.DatastoreKeyFile,
 	}, with("kine"))
 	var apiReady func(context.Context) error
+	supClient := func() (kubernetes.Interface, error) { return supervisorClient(apiURL, certs) }
 	sup := supervisor.Handler(supervisor.Config{
 		ServerCAFile: certs.ServerCA(),
 		StaticDir:    helm.StaticDir(d.ServerDir),
 		Certs:        certs,
-		Tokens:       token.Checker{ServerFile: d.TokenPath, AgentFile: d.AgentTokenPath},
+		Tokens: token.Checker{ServerFile: d.TokenPath, AgentFile: d.AgentTokenPath,
+			Bootstrap: token.SecretLookup(supClient)},
 		Agent: join.AgentConfig{
 			ClusterCIDR: cfg.ClusterCIDR.String(), ServiceCIDR: cfg.ServiceCIDR.String(),
 			ClusterDNS: cfg.ClusterDNS.String(), ClusterDomain: cfg.ClusterDomain,
 			FlannelBackend: cfg.Agent.FlannelBackend, EgressSelectorMode: cfg.EgressSelectorMode,
 		},
-		Client:     func() (kubernetes.Interface, error) { return supervisorClient(apiURL, certs) },
+		Client:     supClient,
 		Ready:      func(ctx context.Context) error { return apiReady(ctx) },
 		EgressUser: pki.KubeAPIServerUser,
 		Log:        with("supervisor"),
@@ -107,8 +109,8 @@ func Components(cfg *config.Server, log *slog.Logger) ([]component.Component, er
 			ExtraArgs:   cfg.ExtraSchedulerArgs,
 		}, with("kube-scheduler")),
 		&rbac{url: apiURL, certs: certs},
-		nodepassword.NewCleaner(func() (kubernetes.Interface, error) { return supervisorClient(apiURL, certs) }, with("node-password-cleaner")),
-		cloudnode.NewController(func() (kubernetes.Interface, error) { return supervisorClient(apiURL, certs) }, with("cloud-node-controller")),
+		nodepassword.NewCleaner(supClient, with("node-password-cleaner")),
+		cloudnode.NewController(supClient, with("cloud-node-controller")),
 		&adminKubeconfig{path: cfg.KubeconfigOutput, mode: os.FileMode(cfg.KubeconfigMode), credDir: d.CredDir,
 			url: apiURL, certs: certs, log: with("admin-kubeconfig")},
 	}
@@ -117,7 +119,7 @@ func Components(cfg *config.Server, log *slog.Logger) ([]component.Component, er
 		return cs, nil
 	}
 	nodeComponents, err := agent.Components(&cfg.Agent, localCredentials{certs: certs, passwordFile: filepath.Join(cfg.Agent.AgentDerived.AgentDir, "node-password"),
-		client: func() (kubernetes.Interface, error) { return supervisorClient(apiURL, certs) }}, log)
+		client: supClient}, log)
 	if err != nil {
 		return nil, err
 	}

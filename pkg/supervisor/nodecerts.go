@@ -31,6 +31,10 @@ func (s *supervisor) nodeCerts(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("node name %q: %s", req.Node, msgs[0]), http.StatusBadRequest)
 		return
 	}
+	if node, ok := r.Context().Value(certNodeKey{}).(string); ok && node != req.Node {
+		http.Error(w, fmt.Sprintf("the certificate of node %q cannot ask for certificates of node %q", node, req.Node), http.StatusForbidden)
+		return
+	}
 	if req.Password == "" {
 		http.Error(w, "node password missing", http.StatusBadRequest)
 		return

@@ -12,14 +12,17 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/wren-k8s/wren/pkg/config"
 	"github.com/wren-k8s/wren/pkg/join"
 	"github.com/wren-k8s/wren/pkg/nodecert"
 	"github.com/wren-k8s/wren/pkg/pki"
@@ -57,6 +60,9 @@ func Handler(cfg Config) func(apiserver http.Handler, authn authenticator.Reques
 	return func(apiserver http.Handler, authn authenticator.Request) http.Handler {
 		s := &supervisor{cfg: cfg, authn: authn}
 		s.tunnel = tunnel.NewServer(s.nodeOf, cfg.Log.With("component", "tunnel-server"))
+		if m := cfg.Agent.EgressSelectorMode; m == config.EgressPod || m == config.EgressCluster {
+			s.tunnel.RoutePods(s.podRoutes)
+		}
 		get := map[string]http.HandlerFunc{
 			join.PathCACerts: s.caCerts,
 			"/ping": func(w http.ResponseWriter, _ *http.Request) {
@@ -116,17 +122,26 @@ func (s *supervisor) caCerts(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write(ca)
 }
 
+// certNodeKey marks, in a request's context, the node whose client
+// certificate (not a token) let the request in.
+type certNodeKey struct{}
+
 // withToken lets through requests whose basic-auth credentials are a valid
-// join token; others get 401.
+// join token, or that carry a node's client certificate (a node that joined
+// before, whose bootstrap token may have expired since); others get 401.
 func (s *supervisor) withToken(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		user, secret, _ := r.BasicAuth()
-		if _, ok := s.cfg.Tokens.Check(user, secret); !ok {
-			w.Header().Set("WWW-Authenticate", `Basic realm="wren"`)
-			http.Error(w, "a valid join token is required", http.StatusUnauthorized)
+		if _, ok := s.cfg.Tokens.Check(r.Context(), user, secret); ok {
+			h(w, r)
 			return
 		}
-		h(w, r)
+		if node, ok := s.nodeOf(r); ok {
+			h(w, r.WithContext(context.WithValue(r.Context(), certNodeKey{}, node)))
+			return
+		}
+		w.Header().Set("WWW-Authenticate", `Basic realm="wren"`)
+		http.Error(w, "a valid join token is required", http.StatusUnauthorized)
 	}
 }
 
@@ -160,7 +175,7 @@ func (s *supervisor) agentConfig(w http.ResponseWriter, _ *http.Request) {
 // token holder.
 func (s *supervisor) readyz(w http.ResponseWriter, r *http.Request) {
 	user, secret, _ := r.BasicAuth()
-	if _, ok := s.cfg.Tokens.Check(user, secret); !ok {
+	if _, ok := s.cfg.Tokens.Check(r.Context(), user, secret); !ok {
 		if _, ok := s.nodeOf(r); !ok {
 			http.Error(w, "a valid join token or node certificate is required", http.StatusUnauthorized)
 			return
@@ -174,6 +189,28 @@ func (s *supervisor) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/plain")
 	_, _ = w.Write([]byte("ok"))
+}
+
+// podRoutes lists every node's pod CIDRs from the Node objects (assigned by
+// the controller manager, not claimed by agents).
+func (s *supervisor) podRoutes(ctx context.Context) (map[string][]netip.Prefix, error) {
+	cs, err := s.cfg.Client()
+	if err != nil {
+		return nil, err
+	}
+	nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]netip.Prefix{}
+	for _, n := range nodes.Items {
+		for _, c := range n.Spec.PodCIDRs {
+			if p, err := netip.ParsePrefix(c); err == nil {
+				out[n.Name] = append(out[n.Name], p.Masked())
+			}
+		}
+	}
+	return out, nil
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

@@ -3,9 +3,12 @@
 package token
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"strings"
+	"time"
 
 	"github.com/wren-k8s/wren/pkg/internal/atomicfile"
 )
@@ -18,12 +21,31 @@ type Checker struct {
 	// AgentFile is <data-dir>/server/agent-token: it lets agents join only.
 	// Without it, agents use the server token.
 	AgentFile string
+	// Bootstrap finds bootstrap tokens (<id>.<secret>, `wren token create`);
+	// nil accepts none. They let agents join only.
+	Bootstrap BootstrapLookup
 }
 
+// bootstrapTimeout bounds the lookup of a bootstrap token's Secret.
+const bootstrapTimeout = 5 * time.Second
+
 // Check returns the role the credentials carry (UserServer or UserNode).
-func (c Checker) Check(user, secret string) (role string, ok bool) {
+func (c Checker) Check(ctx context.Context, user, secret string) (role string, ok bool) {
 	if secret == "" {
 		return "", false
+	}
+	if IsBootstrap(secret) {
+		if c.Bootstrap == nil {
+			return "", false
+		}
+		ctx, cancel := context.WithTimeout(ctx, bootstrapTimeout)
+		defer cancel()
+		id, _, _ := strings.Cut(secret, ".")
+		s, err := c.Bootstrap(ctx, id)
+		if err != nil || !verifyBootstrap(s, secret, time.Now()) {
+			return "", false
+		}
+		return UserNode, true
 	}
 	if t, err := readToken(c.ServerFile); err == nil && SameSecret(t.Secret, secret) {
 		if user == UserServer {

@@ -2,7 +2,8 @@
 
 // Package token formats, parses and checks wren join tokens.
 //
-// A full token pins the cluster CA: W10<sha256 of the CA bundle, hex>::<user>:<secret>.
+// A full token pins the cluster CA: W10<sha256 of the CA bundle, hex>::<user>:<secret>,
+// or W10<hash>::<id>.<secret> for a bootstrap token.
 // A joining node downloads the CA bundle without verification and trusts it
 // only if its hash matches. A short token is the secret alone and pins nothing.
 package token
@@ -47,6 +48,9 @@ func Parse(s string) (Token, error) {
 		if strings.Contains(s, "::") {
 			return Token{}, fmt.Errorf("token format not recognized: a full token starts with %s", Prefix)
 		}
+		if IsBootstrap(s) {
+			return Token{User: UserNode, Secret: s}, nil
+		}
 		return Token{User: UserServer, Secret: s}, nil
 	}
 	hash, cred, _ := strings.Cut(strings.TrimPrefix(s, Prefix), "::")
@@ -56,9 +60,12 @@ func Parse(s string) (Token, error) {
 	if _, err := hex.DecodeString(hash); err != nil {
 		return Token{}, errors.New("token CA hash is not hex")
 	}
+	if IsBootstrap(cred) {
+		return Token{CAHash: strings.ToLower(hash), User: UserNode, Secret: cred}, nil
+	}
 	user, secret, ok := strings.Cut(cred, ":")
 	if !ok || user == "" || secret == "" {
-		return Token{}, errors.New("token must end in ::<user>:<secret>")
+		return Token{}, errors.New("token must end in ::<user>:<secret> or ::<bootstrap token id>.<secret>")
 	}
 	return Token{CAHash: strings.ToLower(hash), User: user, Secret: secret}, nil
 }
@@ -67,6 +74,9 @@ func Parse(s string) (Token, error) {
 func (t Token) String() string {
 	if t.CAHash == "" {
 		return t.Secret
+	}
+	if IsBootstrap(t.Secret) {
+		return Prefix + t.CAHash + "::" + t.Secret
 	}
 	return Prefix + t.CAHash + "::" + t.User + ":" + t.Secret
 }

@@ -37,6 +37,9 @@ type ClientConfig struct {
 	// AllowedPorts can be dialed through the tunnel.
 	NodeIPs      []netip.Addr
 	AllowedPorts []int
+	// PodPrefixes, when set (egress modes pod and cluster), returns the pod
+	// addresses whose every TCP port may be dialed too.
+	PodPrefixes func() []netip.Prefix
 }
 
 // Client keeps an agent's tunnel to the server up, reconnecting with
@@ -139,7 +142,8 @@ func (c *Client) run(ctx context.Context) error {
 	return nil
 }
 
-// allowed lets the server dial only this node's kubelet ports.
+// allowed lets the server dial only this node's kubelet ports and, with
+// PodPrefixes, its pods.
 func (c *Client) allowed(proto, address string) bool {
 	if proto != "tcp" {
 		return false
@@ -147,6 +151,13 @@ func (c *Client) allowed(proto, address string) bool {
 	host, port, err := net.SplitHostPort(address)
 	if err != nil {
 		return false
+	}
+	if ip, err := netip.ParseAddr(host); err == nil && c.cfg.PodPrefixes != nil {
+		for _, p := range c.cfg.PodPrefixes() {
+			if p.Contains(ip.Unmap()) {
+				return true
+			}
+		}
 	}
 	p, _ := strconv.Atoi(port)
 	okPort := false

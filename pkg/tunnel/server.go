@@ -36,7 +36,23 @@ type Server struct {
 	// nodes maps each address a connected (or once connected) agent
 	// announced to its node name.
 	nodes map[netip.Addr]string
+	// podRoutes, when set (egress modes pod and cluster), finds each node's
+	// pod CIDRs; routes caches them, as of routesAt. routesMu guards them
+	// (a refresh calls the API: it must not hold up other dials).
+	routesMu  sync.Mutex
+	podRoutes PodRoutes
+	routes    map[string][]netip.Prefix
+	routesAt  time.Time
 }
+
+// PodRoutes returns every node's pod CIDRs, as the API assigned them.
+type PodRoutes func(ctx context.Context) (map[string][]netip.Prefix, error)
+
+// How long pod routes are cached, and how soon a miss may refresh them.
+const (
+	routesTTL     = 30 * time.Second
+	routesMissTTL = 2 * time.Second
+)
 
 // NewServer returns a tunnel server that accepts the nodes authn accepts.
 func NewServer(authn NodeAuthenticator, log *slog.Logger) *Server {
@@ -75,9 +91,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.log.Info("agent tunnel closed", "node", node, "after", time.Since(start).Round(time.Second))
 }
 
+// RoutePods makes Dial send connections to pod IPs through the tunnel of the
+// node that runs the pod (egress modes pod and cluster).
+func (s *Server) RoutePods(routes PodRoutes) {
+	s.routesMu.Lock()
+	defer s.routesMu.Unlock()
+	s.podRoutes = routes
+}
+
 // Dial opens a connection for the apiserver: through the owning agent's
-// tunnel when addr is an address an agent announced, directly otherwise
-// (this server's own node, pods and services it can route to).
+// tunnel when addr is an address an agent announced (or, with RoutePods, an
+// IP in a connected agent's pod CIDR), directly otherwise (this server's own
+// node, its pods and services it can route to).
 func (s *Server) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -85,9 +110,15 @@ func (s *Server) Dial(ctx context.Context, network, addr string) (net.Conn, erro
 	}
 	var node string
 	if ip, err := netip.ParseAddr(host); err == nil {
+		ip = ip.Unmap()
 		s.mu.Lock()
-		node = s.nodes[ip.Unmap()]
+		node = s.nodes[ip]
 		s.mu.Unlock()
+		if node == "" {
+			if podNode := s.podNode(ctx, ip); podNode != "" && s.rd.HasSession(podNode) {
+				return s.rd.Dialer(podNode)(ctx, network, addr)
+			}
+		}
 	}
 	if node == "" {
 		var d net.Dialer
@@ -97,6 +128,40 @@ func (s *Server) Dial(ctx context.Context, network, addr string) (net.Conn, erro
 		return nil, fmt.Errorf("node %s (%s): its agent's tunnel is not connected", node, addr)
 	}
 	return s.rd.Dialer(node)(ctx, network, addr)
+}
+
+// podNode returns the node whose pod CIDR holds ip, or "" (no pod routing,
+// or no such node).
+func (s *Server) podNode(ctx context.Context, ip netip.Addr) string {
+	s.routesMu.Lock()
+	defer s.routesMu.Unlock()
+	if s.podRoutes == nil {
+		return ""
+	}
+	find := func() string {
+		for node, cidrs := range s.routes {
+			for _, c := range cidrs {
+				if c.Contains(ip) {
+					return node
+				}
+			}
+		}
+		return ""
+	}
+	age := time.Since(s.routesAt)
+	if node := find(); node != "" && age < routesTTL {
+		return node
+	}
+	if age < routesMissTTL {
+		return ""
+	}
+	routes, err := s.podRoutes(ctx)
+	if err != nil {
+		s.log.Warn("pod routes unavailable: dialing directly", "err", err)
+		return find()
+	}
+	s.routes, s.routesAt = routes, time.Now()
+	return find()
 }
 
 // Connected reports whether node has a tunnel up.

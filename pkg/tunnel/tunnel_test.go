@@ -40,8 +40,10 @@ func hostAddr(t *testing.T) netip.Addr {
 	return netip.Addr{}
 }
 
-func TestTunnelDialsOnlyAllowedPorts(t *testing.T) {
-	ip := hostAddr(t)
+// tunnelPair starts a tunnel server (routing pods with routes, when set)
+// and an agent's client for node "n1" at ip, with edit applied to its
+// configuration, and waits until the tunnel is up.
+func tunnelPair(t *testing.T, ip netip.Addr, routes PodRoutes, edit func(*ClientConfig)) (*Server, string) {
 	dir := t.TempDir()
 	now := time.Now()
 	ca, err := pki.LoadOrCreateCA(filepath.Join(dir, "ca.crt"), filepath.Join(dir, "ca.key"), "test", now)
@@ -53,22 +55,6 @@ func TestTunnelDialsOnlyAllowedPorts(t *testing.T) {
 	_, err = pki.EnsureLeaf(ca, pki.LeafSpec{CommonName: "system:node:n1", Orgs: []string{"system:nodes"}}, client, clientKey, now)
 	require.NoError(t, err)
 
-	// A "kubelet" on the node address, and a port the tunnel must refuse.
-	kubelet, err := net.Listen("tcp", net.JoinHostPort(ip.String(), "0"))
-	require.NoError(t, err)
-	defer kubelet.Close()
-	go func() {
-		for {
-			c, err := kubelet.Accept()
-			if err != nil {
-				return
-			}
-			_, _ = c.Write([]byte("kubelet"))
-			c.Close()
-		}
-	}()
-	kubeletPort := kubelet.Addr().(*net.TCPAddr).Port
-
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := NewServer(func(r *http.Request) (string, bool) {
 		if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
@@ -76,6 +62,9 @@ func TestTunnelDialsOnlyAllowedPorts(t *testing.T) {
 		}
 		return strings.TrimPrefix(r.TLS.PeerCertificates[0].Subject.CommonName, "system:node:"), true
 	}, log)
+	if routes != nil {
+		srv.RoutePods(routes)
+	}
 	ts := httptest.NewUnstartedServer(srv)
 	cert, err := tls.LoadX509KeyPair(serving, servingKey)
 	require.NoError(t, err)
@@ -83,32 +72,97 @@ func TestTunnelDialsOnlyAllowedPorts(t *testing.T) {
 	pool.AppendCertsFromPEM(ca.CertPEM)
 	ts.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: pool}
 	ts.StartTLS()
-	defer ts.Close()
+	t.Cleanup(ts.Close)
+
+	cfg := ClientConfig{URL: "wss://" + ts.Listener.Addr().String(), CAFile: filepath.Join(dir, "ca.crt"),
+		CertFile: client, KeyFile: clientKey, NodeIPs: []netip.Addr{ip}}
+	edit(&cfg)
+	c := NewClient(cfg, log)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	require.NoError(t, c.Start(ctx))
+	t.Cleanup(func() { _ = c.Stop(context.Background()) })
+	require.Eventually(t, func() bool { return c.Connected() && srv.Connected("n1") }, 10*time.Second, 20*time.Millisecond)
+	return srv, ts.URL
+}
+
+// listen serves "hello" on addr:0 and returns the port.
+func listen(t *testing.T, addr string, hello string) int {
+	l, err := net.Listen("tcp", net.JoinHostPort(addr, "0"))
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = c.Write([]byte(hello))
+			c.Close()
+		}
+	}()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// read dials addr through srv and returns what the far end sent.
+func read(srv *Server, addr string) (string, error) {
+	conn, err := srv.Dial(context.Background(), "tcp", addr)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	b, err := io.ReadAll(conn)
+	if err == nil && len(b) == 0 {
+		err = io.EOF
+	}
+	return string(b), err
+}
+
+func TestTunnelDialsOnlyAllowedPorts(t *testing.T) {
+	ip := hostAddr(t)
+	kubeletPort := listen(t, ip.String(), "kubelet")
+	srv, url := tunnelPair(t, ip, nil, func(c *ClientConfig) { c.AllowedPorts = []int{kubeletPort} })
 
 	// Without a client certificate the tunnel is refused.
-	resp, err := ts.Client().Get(ts.URL)
+	resp, err := (&http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}).Get(url)
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 
-	c := NewClient(ClientConfig{URL: "wss://" + ts.Listener.Addr().String(), CAFile: filepath.Join(dir, "ca.crt"),
-		CertFile: client, KeyFile: clientKey, NodeIPs: []netip.Addr{ip}, AllowedPorts: []int{kubeletPort}}, log)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	require.NoError(t, c.Start(ctx))
-	defer func() { _ = c.Stop(context.Background()) }()
-	require.Eventually(t, func() bool { return c.Connected() && srv.Connected("n1") }, 10*time.Second, 20*time.Millisecond)
-
-	conn, err := srv.Dial(ctx, "tcp", net.JoinHostPort(ip.String(), strconv.Itoa(kubeletPort)))
+	got, err := read(srv, net.JoinHostPort(ip.String(), strconv.Itoa(kubeletPort)))
 	require.NoError(t, err)
-	b, _ := io.ReadAll(conn)
-	conn.Close()
-	assert.Equal(t, "kubelet", string(b))
+	assert.Equal(t, "kubelet", got)
 
-	conn, err = srv.Dial(ctx, "tcp", net.JoinHostPort(ip.String(), "22"))
-	if err == nil {
-		_, err = conn.Read(make([]byte, 1))
-		conn.Close()
-	}
+	_, err = read(srv, net.JoinHostPort(ip.String(), "22"))
 	assert.Error(t, err, "a port other than the kubelet's is refused by the agent")
+}
+
+// Egress modes pod and cluster: a pod IP in a node's pod CIDR is dialed
+// through that node's tunnel, and the agent lets it through only when its
+// mode allows pods.
+func TestTunnelRoutesPods(t *testing.T) {
+	ip := hostAddr(t)
+	pod := "127.0.0.5" // a "pod" address: in n1's pod CIDR below, and listenable here
+	port := strconv.Itoa(listen(t, pod, "pod"))
+	routes := func(context.Context) (map[string][]netip.Prefix, error) {
+		return map[string][]netip.Prefix{"n1": {netip.MustParsePrefix("127.0.0.0/24")}}, nil
+	}
+	podMode, _ := tunnelPair(t, ip, routes, func(c *ClientConfig) {
+		c.PodPrefixes = func() []netip.Prefix { return []netip.Prefix{netip.MustParsePrefix("127.0.0.0/24")} }
+	})
+	got, err := read(podMode, net.JoinHostPort(pod, port))
+	require.NoError(t, err)
+	assert.Equal(t, "pod", got)
+
+	// The same routing to an agent in agent mode: it refuses, which also
+	// shows the dial went through the tunnel (directly it would succeed).
+	agentMode, _ := tunnelPair(t, ip, routes, func(*ClientConfig) {})
+	_, err = read(agentMode, net.JoinHostPort(pod, port))
+	assert.Error(t, err, "an agent in agent mode refuses pod dials")
+
+	// Without pod routing (agent mode on the server) the dial is direct.
+	direct, _ := tunnelPair(t, ip, nil, func(*ClientConfig) {})
+	got, err = read(direct, net.JoinHostPort(pod, port))
+	require.NoError(t, err)
+	assert.Equal(t, "pod", got)
 }

@@ -47,14 +47,17 @@ spec:
 // The read-only checks share one cluster; the fault checks come last.
 func TestMultiNode(t *testing.T) {
 	c := NewCluster(t)
-	c.StartServer("--kube-controller-manager-arg", "node-monitor-grace-period=20s")
+	c.StartServer("--kube-controller-manager-arg", "node-monitor-grace-period=20s", "--egress-selector-mode", "pod")
 	c.WaitNodesReady(3*time.Minute, "True", "server")
+	// agent-2 joins with an expiring bootstrap token from `wren token create`.
+	bootstrap, err := c.Exec(c.Server, "wren", "token", "create", "--ttl", "1h")
+	require.NoError(t, err)
 	a1 := c.StartAgent("agent-1", c.Token)
-	a2 := c.StartAgent("agent-2", c.Token)
+	a2 := c.StartAgent("agent-2", strings.TrimSpace(bootstrap))
 	for _, a := range []*Node{a1, a2} {
 		// Only connections the server's own processes open are blocked:
 		// pods on the server (metrics-server) still reach the kubelets.
-		_, err := c.Exec(c.Server, "iptables", "-I", "OUTPUT", "-p", "tcp", "-d", a.IP, "--dport", "10250", "-j", "REJECT")
+		_, err = c.Exec(c.Server, "iptables", "-I", "OUTPUT", "-p", "tcp", "-d", a.IP, "--dport", "10250", "-j", "REJECT")
 		require.NoError(t, err)
 	}
 	c.WaitNodesReady(4*time.Minute, "True", "agent-1", "agent-2")
@@ -127,6 +130,24 @@ func TestMultiNode(t *testing.T) {
 		_, err := c.Exec(c.Server, "curl", "-sk", "--max-time", "3", "https://"+a1.IP+":10250/healthz")
 		assert.Error(t, err, "the agents' port 10250 must be blocked from the server")
 	})
+	t.Run("pod proxy through the tunnel (egress mode pod)", func(t *testing.T) {
+		// The server's own processes cannot reach the agents' pods directly.
+		for _, a := range c.Agents {
+			cidr := c.MustKubectl("get", "node", a.Name, "-o", "jsonpath={.spec.podCIDR}")
+			rule := []string{"OUTPUT", "-d", cidr, "-j", "REJECT"}
+			_, err := c.Exec(c.Server, append([]string{"iptables", "-I"}, rule...)...)
+			require.NoError(t, err)
+			defer func() { _, _ = c.Exec(c.Server, append([]string{"iptables", "-D"}, rule...)...) }()
+		}
+		for _, node := range []string{"agent-1", "agent-2"} {
+			p := pods[node]
+			_, err := c.Exec(c.Server, "curl", "-s", "--max-time", "3", "http://"+p.ip+":8080/hostname")
+			require.Error(t, err, "pod on %s reached directly from the server", node)
+			out, err := c.Kubectl("get", "--raw", "/api/v1/namespaces/default/pods/"+p.name+":8080/proxy/hostname")
+			require.NoError(t, err, "pod proxy to %s", node)
+			assert.Equal(t, p.name, strings.TrimSpace(out))
+		}
+	})
 	t.Run("kubectl top", func(t *testing.T) {
 		testutil.Eventually(t, 3*time.Minute, 5*time.Second, "metrics for every node", func() error {
 			out, err := c.Kubectl("top", "nodes", "--no-headers")
@@ -143,9 +164,13 @@ func TestMultiNode(t *testing.T) {
 		good, err := token.Parse(c.Token)
 		require.NoError(t, err)
 		other := token.Token{CAHash: strings.Repeat("cd", 32), User: "server", Secret: good.Secret}
+		expired, err := c.Exec(c.Server, "wren", "token", "create", "--ttl", "1s")
+		require.NoError(t, err)
+		time.Sleep(2 * time.Second)
 		cases := []struct{ name, token, nodeName, want string }{
 			{"wrong-secret", token.Token{CAHash: good.CAHash, User: "server", Secret: "wrong"}.String(), "bad-1", "wrong or expired token"},
 			{"ca-mismatch", other.String(), "bad-2", "the token is for another cluster"},
+			{"expired-bootstrap-token", strings.TrimSpace(expired), "bad-3", "wrong or expired token"},
 			{"duplicate-name", c.Token, "agent-1", `node "agent-1" is already registered by another machine`},
 		}
 		for _, tc := range cases {

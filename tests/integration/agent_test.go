@@ -29,13 +29,18 @@ spec:
 // control-plane-only server, then restarts the agent while the server is
 // down: it must start on its cached credentials, keep the pod's container
 // running, and come back fully (logs through the tunnel) when the server
-// returns (k3s#1686).
+// returns (k3s#1686). The agent joins with a bootstrap token that is deleted
+// once it has joined: its restarts get in with its node certificate.
 func TestAgentRestartWhileServerDown(t *testing.T) {
 	srv := testutil.StartServer(t, "--disable", "coredns,metrics-server,local-storage,servicelb,helm-controller")
-	a := testutil.NewAgent(t, srv, "", "--node-name", "wren-agent")
+	res := testutil.RunWren(t, time.Minute, nil, "token", "create", "--ttl", "1h", "--kubeconfig", srv.Kubeconfig)
+	require.Zero(t, res.ExitCode, res.Stderr)
+	a := testutil.NewAgent(t, srv, strings.TrimSpace(res.Stdout), "--node-name", "wren-agent")
 	a.Start()
 	a.WaitReady(3 * time.Minute)
 	srv.WaitNodeReady(3 * time.Minute)
+	res = testutil.RunWren(t, time.Minute, nil, "token", "delete", strings.TrimSpace(a.JoinToken), "--kubeconfig", srv.Kubeconfig)
+	require.Zero(t, res.ExitCode, res.Stderr)
 	_, err := srv.KubectlStdin(agentPod, "apply", "-f", "-")
 	require.NoError(t, err)
 	waitPod(t, srv, "web", "{.status.containerStatuses[0].ready}", "true")
@@ -66,4 +71,13 @@ func TestAgentRestartWhileServerDown(t *testing.T) {
 		_, err := srv.Kubectl("logs", "web")
 		return err
 	})
+
+	// A restart with the server up: the token is gone, the node certificate
+	// lets the agent in, and the pod is untouched.
+	a.Stop()
+	a.Start()
+	a.WaitReady(3 * time.Minute)
+	srv.WaitNodeReady(3 * time.Minute)
+	assert.Equal(t, containerID, jsonpath(srv, "{.status.containerStatuses[0].containerID}", "get", "pod", "web"))
+	assert.Equal(t, "0", jsonpath(srv, "{.status.containerStatuses[0].restartCount}", "get", "pod", "web"))
 }

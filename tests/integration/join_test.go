@@ -111,3 +111,94 @@ func TestAgentBadJoin(t *testing.T) {
 		})
 	}
 }
+
+// TestBootstrapTokens checks `wren token create|list|delete` against a real
+// server: a bootstrap token opens the join routes until it expires or is
+// deleted, an expired one makes `wren agent` fail with one line and write
+// nothing, and bad input to the commands is refused.
+func TestBootstrapTokens(t *testing.T) {
+	s := testutil.StartServer(t)
+	url := fmt.Sprintf("https://127.0.0.1:%d", s.Port)
+	kc := []string{"--kubeconfig", s.Kubeconfig}
+	wrenToken := func(args ...string) testutil.Result {
+		return testutil.RunWren(t, time.Minute, nil, append(append([]string{"token"}, args...), kc...)...)
+	}
+	insecure := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	status := func(secret string) int {
+		req, err := http.NewRequest("GET", url+"/v1-wren/config", nil)
+		require.NoError(t, err)
+		req.SetBasicAuth("node", secret)
+		resp, err := insecure.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	serverTok, err := os.ReadFile(filepath.Join(s.DataDir, "server", "token"))
+	require.NoError(t, err)
+	st, err := token.Parse(string(serverTok))
+	require.NoError(t, err)
+
+	res := wrenToken("create", "--ttl", "1h", "--description", "for the test")
+	require.Zero(t, res.ExitCode, res.Stderr)
+	long, err := token.Parse(strings.TrimSpace(res.Stdout))
+	require.NoError(t, err)
+	assert.Equal(t, st.CAHash, long.CAHash, "the printed token pins the cluster CA")
+	require.True(t, token.IsBootstrap(long.Secret), long.Secret)
+	assert.Equal(t, http.StatusOK, status(long.Secret))
+
+	res = wrenToken("create", "abcdef.0123456789abcdef", "--ttl", "2s")
+	require.Zero(t, res.ExitCode, res.Stderr)
+	short, err := token.Parse(strings.TrimSpace(res.Stdout))
+	require.NoError(t, err)
+	assert.Equal(t, "abcdef.0123456789abcdef", short.Secret)
+
+	res = wrenToken("list")
+	require.Zero(t, res.ExitCode, res.Stderr)
+	assert.Contains(t, res.Stdout, long.Secret)
+	assert.Contains(t, res.Stdout, "for the test")
+	assert.Contains(t, res.Stdout, "abcdef.0123456789abcdef")
+	assert.Contains(t, res.Stdout, "system:bootstrappers:wren:default-node-token")
+
+	// Expired: refused by the routes and by `wren agent`, nothing written.
+	time.Sleep(3 * time.Second)
+	assert.Equal(t, http.StatusUnauthorized, status(short.Secret), "an expired token")
+	dataDir := filepath.Join(t.TempDir(), "agent")
+	res = testutil.RunWren(t, time.Minute, nil, "agent", "--data-dir", dataDir, "--server", url, "--token", short.String())
+	require.NotZero(t, res.ExitCode, res.Stderr)
+	assert.Contains(t, lastLine(res.Stderr), "wrong or expired token")
+	_, err = os.Stat(dataDir)
+	assert.True(t, os.IsNotExist(err), "a refused join writes nothing to the data dir")
+	// The controller manager's tokencleaner removes expired tokens.
+	testutil.Eventually(t, time.Minute, time.Second, "expired token cleaned up", func() error {
+		res := wrenToken("list")
+		if res.ExitCode != 0 || strings.Contains(res.Stdout, "abcdef.") || !strings.Contains(res.Stdout, long.Secret) {
+			return fmt.Errorf("list (exit %d):\n%s%s", res.ExitCode, res.Stdout, res.Stderr)
+		}
+		return nil
+	})
+
+	for _, bad := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"create", "not-a-token"}, `token "not-a-token" is not of the form`},
+		{[]string{"create", "--ttl", "-1h"}, "--ttl must not be negative"},
+		{[]string{"create", "--usages", "launch"}, "--usages"},
+		{[]string{"create", "--groups", "admins"}, "--groups"},
+		{[]string{"create", long.Secret}, "already exists"},
+		{[]string{"delete", "zzzzzz"}, `no bootstrap token with id "zzzzzz"`},
+		{[]string{"delete", "NOT"}, "is not a bootstrap token id"},
+	} {
+		res := wrenToken(bad.args...)
+		assert.NotZero(t, res.ExitCode, "%v", bad.args)
+		assert.Contains(t, lastLine(res.Stderr), bad.want, "%v", bad.args)
+	}
+	res = testutil.RunWren(t, time.Minute, nil, "token", "list", "--kubeconfig", filepath.Join(t.TempDir(), "missing.yaml"))
+	assert.NotZero(t, res.ExitCode)
+	assert.Contains(t, lastLine(res.Stderr), "--kubeconfig")
+
+	// Deleted: refused at once.
+	res = wrenToken("delete", long.String())
+	require.Zero(t, res.ExitCode, res.Stderr)
+	assert.Equal(t, http.StatusUnauthorized, status(long.Secret), "a deleted token")
+}
