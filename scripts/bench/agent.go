@@ -12,7 +12,9 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 )
 
 // benchAgent measures `wren agent` joining a control-plane-only server on
@@ -77,6 +79,13 @@ func benchAgent(t *table, bin string, idle time.Duration) error {
 	if err != nil {
 		return err
 	}
+	if err := startLogsPod(cs); err != nil {
+		return err
+	}
+	tunnelLogs, err := logsThroughput(bin, srv.kubeconfig, 3)
+	if err != nil {
+		return err
+	}
 	if err := srv.stop(); err != nil {
 		return err
 	}
@@ -88,8 +97,14 @@ func benchAgent(t *table, bin string, idle time.Duration) error {
 	if err != nil {
 		return err
 	}
+	directLogs, err := logsThroughput(bin, srv.kubeconfig, 3)
+	if err != nil {
+		return err
+	}
 	t.add("kubectl exec round trip, pod on the agent: through the tunnel", fmt.Sprintf("p50 %s", ms(tunnel)), "20 runs, each a kubectl process")
 	t.add("kubectl exec round trip, pod on the agent: direct to the kubelet", fmt.Sprintf("p50 %s", ms(direct)), "--egress-selector-mode disabled")
+	t.add("kubectl logs -f throughput, pod on the agent: through the tunnel", tunnelLogs, "best of 3; a finished container's ~8 MB log")
+	t.add("kubectl logs -f throughput, pod on the agent: direct to the kubelet", directLogs, "--egress-selector-mode disabled")
 
 	if err := ag.stop(); err != nil {
 		return err
@@ -103,8 +118,57 @@ func benchAgent(t *table, bin string, idle time.Duration) error {
 		return err
 	}
 	t.add("agent warm restart: exec → node Ready (fresh heartbeat)", ms(ready), "its pod kept running")
-	_ = cs.CoreV1().Pods("default").Delete(context.Background(), "exec-0", metav1.DeleteOptions{})
+	for _, p := range []string{"exec-0", "logs"} {
+		_ = cs.CoreV1().Pods("default").Delete(context.Background(), p, metav1.DeleteOptions{})
+	}
 	return nil
+}
+
+// startLogsPod runs a pod that writes ~8 MB of log lines and exits (below
+// the kubelet's 10 MiB log rotation), and waits for it to finish.
+func startLogsPod(cs kubernetes.Interface) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "logs"},
+		Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{{
+			Name: "logs", Image: agnhost, ImagePullPolicy: corev1.PullNever,
+			Args: []string{"logs-generator", "--log-lines-total", "80000", "--run-duration", "1s"},
+		}}},
+	}
+	if _, err := cs.CoreV1().Pods("default").Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		return err
+	}
+	for {
+		p, err := cs.CoreV1().Pods("default").Get(ctx, "logs", metav1.GetOptions{})
+		if err == nil && (p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("logs pod did not finish: %w", ctx.Err())
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// logsThroughput streams the logs pod's log with `kubectl logs -f` n times
+// and returns the best rate.
+func logsThroughput(bin, kubeconfig string, n int) (string, error) {
+	best, size := time.Duration(0), 0
+	for range n {
+		begin := time.Now()
+		cmd := exec.Command(bin, "kubectl", "logs", "-f", "logs")
+		cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
+		out, err := cmd.Output()
+		if err != nil {
+			return "", fmt.Errorf("kubectl logs -f: %v", err)
+		}
+		if d := time.Since(begin); best == 0 || d < best {
+			best, size = d, len(out)
+		}
+	}
+	return fmt.Sprintf("%.1f MB/s (%.1f MB in %s)", float64(size)/1e6/best.Seconds(), float64(size)/1e6, ms(best)), nil
 }
 
 // execRoundTrips runs `kubectl exec pod -- /agnhost --help` (a no-op) n

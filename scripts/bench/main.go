@@ -42,6 +42,9 @@ func run(bin, out string, idle time.Duration, writes int) error {
 		if err := benchAgent(t, bin, idle); err != nil {
 			return err
 		}
+		if err := benchCluster(t); err != nil {
+			return err
+		}
 	} else {
 		fmt.Fprintln(os.Stderr, "not root: skipping the node benchmarks")
 	}
