@@ -41,6 +41,20 @@ spec:
   ports: [{port: 80, targetPort: 8080, nodePort: 30080}]
 `
 
+// evictablePod runs on agent-2 and tolerates an unreachable node for 5 s only.
+const evictablePod = `
+apiVersion: v1
+kind: Pod
+metadata: {name: evictable, namespace: default}
+spec:
+  nodeSelector: {kubernetes.io/hostname: agent-2}
+  tolerations:
+  - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 5}
+  - {key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, tolerationSeconds: 5}
+  containers:
+  - {name: pause, image: ` + testutil.AgnhostImage + `, imagePullPolicy: Never, args: [pause]}
+`
+
 // TestMultiNode is one server and two agents. The apiserver cannot open
 // connections to the agents' kubelet port (blocked on the server), so logs,
 // exec and port-forward for pods on agents must go through the tunnel.
@@ -225,14 +239,40 @@ func TestMultiNode(t *testing.T) {
 			assert.Equal(t, "0 0", after[a.Name].restarts, "no container restarts on %s", a.Name)
 		}
 	})
-	t.Run("partitioned agent goes NotReady and recovers", func(t *testing.T) {
+	t.Run("partitioned agent goes NotReady, its pods are evicted per their tolerations, it recovers", func(t *testing.T) {
 		a := c.Agents[1]
+		c.Apply(evictablePod)
+		testutil.Eventually(t, 2*time.Minute, time.Second, "evictable pod Running on "+a.Name, func() error {
+			out, err := c.Kubectl("get", "pod", "evictable", "-o", "jsonpath={.status.phase}")
+			if err != nil || out != "Running" {
+				return fmt.Errorf("phase %q: %v", out, err)
+			}
+			return nil
+		})
 		_, err := c.Exec(a, "iptables", "-I", "OUTPUT", "-d", c.Server.IP, "-j", "DROP")
 		require.NoError(t, err)
 		c.WaitNodesReady(2*time.Minute, "Unknown", a.Name)
+		// The node lifecycle controller taints the node unreachable; a pod
+		// tolerating that for 5 s is evicted, the DaemonSet's pod is not.
+		testutil.Eventually(t, 2*time.Minute, time.Second, "evictable pod evicted", func() error {
+			out, err := c.Kubectl("get", "pod", "evictable", "-o", "jsonpath={.metadata.deletionTimestamp}")
+			if err == nil && out == "" {
+				return fmt.Errorf("not marked for deletion yet")
+			}
+			return nil
+		})
+		ds, err := c.podsByNode("app=everywhere")
+		require.NoError(t, err)
+		assert.Equal(t, pods[a.Name].uid, ds[a.Name].uid, "the DaemonSet pod tolerates unreachable nodes")
 		_, err = c.Exec(a, "iptables", "-D", "OUTPUT", "-d", c.Server.IP, "-j", "DROP")
 		require.NoError(t, err)
 		c.WaitNodesReady(2*time.Minute, "True", a.Name)
+		testutil.Eventually(t, 2*time.Minute, time.Second, "evicted pod removed once the node is back", func() error {
+			if _, err := c.Kubectl("get", "pod", "evictable"); err == nil {
+				return fmt.Errorf("still there")
+			}
+			return nil
+		})
 	})
 }
 
