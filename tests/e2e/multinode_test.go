@@ -41,6 +41,18 @@ spec:
   ports: [{port: 80, targetPort: 8080, nodePort: 30080}]
 `
 
+// lbService is a LoadBalancer Service on the DaemonSet: ServiceLB gives it
+// every node's address.
+const lbService = `
+apiVersion: v1
+kind: Service
+metadata: {name: everywhere-lb, namespace: default}
+spec:
+  type: LoadBalancer
+  selector: {app: everywhere}
+  ports: [{port: 8081, targetPort: 8080}]
+`
+
 // evictablePod runs on agent-2 and tolerates an unreachable node for 5 s only.
 const evictablePod = `
 apiVersion: v1
@@ -76,21 +88,7 @@ func TestMultiNode(t *testing.T) {
 	}
 	c.WaitNodesReady(4*time.Minute, "True", "agent-1", "agent-2")
 
-	c.Apply(daemonSet)
-	pods := map[string]podInfo{}
-	testutil.Eventually(t, 4*time.Minute, 2*time.Second, "DaemonSet pods Running on every node", func() error {
-		var err error
-		pods, err = c.podsByNode("app=everywhere")
-		if err != nil {
-			return err
-		}
-		for _, n := range []string{"server", "agent-1", "agent-2"} {
-			if p, ok := pods[n]; !ok || p.phase != "Running" || p.ready != "true true" {
-				return fmt.Errorf("node %s: %+v", n, p)
-			}
-		}
-		return nil
-	})
+	pods := c.runDaemonSet("server", "agent-1", "agent-2")
 
 	t.Run("pod-to-pod across nodes", func(t *testing.T) {
 		for from, src := range pods {
@@ -124,6 +122,43 @@ func TestMultiNode(t *testing.T) {
 			assert.NoError(t, err, "NodePort on %s", n.Name)
 			assert.NotEmpty(t, out)
 		}
+	})
+	t.Run("ServiceLB and CoreDNS NodeHosts cover every node", func(t *testing.T) {
+		c.Apply(lbService)
+		nodes := append([]*Node{c.Server}, c.Agents...)
+		testutil.Eventually(t, 2*time.Minute, time.Second, "LoadBalancer ingress on every node", func() error {
+			out, err := c.Kubectl("get", "svc", "everywhere-lb", "-o", "jsonpath={.status.loadBalancer.ingress[*].ip}")
+			if err != nil {
+				return err
+			}
+			for _, n := range nodes {
+				if !strings.Contains(" "+out+" ", " "+n.IP+" ") {
+					return fmt.Errorf("ingress %q lacks %s (%s)", out, n.IP, n.Name)
+				}
+			}
+			return nil
+		})
+		for _, n := range nodes {
+			out, err := c.Exec(c.Agents[0], "curl", "-sf", "--max-time", "5", "http://"+n.IP+":8081/hostname")
+			assert.NoError(t, err, "LoadBalancer on %s", n.Name)
+			assert.NotEmpty(t, out)
+		}
+		testutil.Eventually(t, 2*time.Minute, 2*time.Second, "NodeHosts resolves every node from a pod", func() error {
+			hosts, err := c.Kubectl("get", "configmap", "-n", "kube-system", "coredns", "-o", "jsonpath={.data.NodeHosts}")
+			if err != nil {
+				return err
+			}
+			for _, n := range nodes {
+				if !strings.Contains(hosts, n.IP+" "+n.Name) {
+					return fmt.Errorf("NodeHosts lacks %s %s:\n%s", n.IP, n.Name, hosts)
+				}
+				out, err := c.Kubectl("exec", pods["server"].name, "-c", "toolbox", "--", "/toolbox", "lookup", n.Name)
+				if err != nil || strings.TrimSpace(out) != n.IP {
+					return fmt.Errorf("lookup %s from a pod: %q %v", n.Name, out, err)
+				}
+			}
+			return nil
+		})
 	})
 	t.Run("logs, exec and port-forward through the tunnel", func(t *testing.T) {
 		for i, node := range []string{"agent-1", "agent-2"} {
@@ -274,6 +309,27 @@ func TestMultiNode(t *testing.T) {
 			return nil
 		})
 	})
+}
+
+// runDaemonSet applies daemonSet and waits for its pods to run on nodes.
+func (c *Cluster) runDaemonSet(nodes ...string) map[string]podInfo {
+	c.t.Helper()
+	c.Apply(daemonSet)
+	pods := map[string]podInfo{}
+	testutil.Eventually(c.t, 4*time.Minute, 2*time.Second, "DaemonSet pods Running on every node", func() error {
+		var err error
+		pods, err = c.podsByNode("app=everywhere")
+		if err != nil {
+			return err
+		}
+		for _, n := range nodes {
+			if p, ok := pods[n]; !ok || p.phase != "Running" || p.ready != "true true" {
+				return fmt.Errorf("node %s: %+v", n, p)
+			}
+		}
+		return nil
+	})
+	return pods
 }
 
 type podInfo struct{ name, ip, phase, ready, uid, restarts string }
