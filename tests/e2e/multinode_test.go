@@ -139,9 +139,14 @@ func TestMultiNode(t *testing.T) {
 			return nil
 		})
 		for _, n := range nodes {
-			out, err := c.Exec(c.Agents[0], "curl", "-sf", "--max-time", "5", "http://"+n.IP+":8081/hostname")
-			assert.NoError(t, err, "LoadBalancer on %s", n.Name)
-			assert.NotEmpty(t, out)
+			// kube-proxy on every node picks the new ingress up on its next sync.
+			testutil.Eventually(t, time.Minute, time.Second, "LoadBalancer answers on "+n.Name, func() error {
+				out, err := c.Exec(c.Agents[0], "curl", "-sf", "--max-time", "5", "http://"+n.IP+":8081/hostname")
+				if err == nil && strings.TrimSpace(out) == "" {
+					err = fmt.Errorf("empty answer")
+				}
+				return err
+			})
 		}
 		testutil.Eventually(t, 2*time.Minute, 2*time.Second, "NodeHosts resolves every node from a pod", func() error {
 			hosts, err := c.Kubectl("get", "configmap", "-n", "kube-system", "coredns", "-o", "jsonpath={.data.NodeHosts}")
