@@ -80,15 +80,34 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			ips = append(ips, ip)
 		}
 	}
-	s.mu.Lock()
-	for _, ip := range ips {
-		s.nodes[ip] = node
-	}
-	s.mu.Unlock()
+	ips = s.claim(node, ips)
 	s.log.Info("agent tunnel connected", "node", node, "ips", ips)
 	start := time.Now()
 	s.rd.ServeHTTP(w, r)
 	s.log.Info("agent tunnel closed", "node", node, "after", time.Since(start).Round(time.Second))
+}
+
+// claim records the addresses node announced, except those another node
+// with a connected tunnel holds: a node cannot take over another's traffic
+// by announcing its address. It returns the addresses node now holds.
+func (s *Server) claim(node string, ips []netip.Addr) []netip.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for ip, owner := range s.nodes {
+		if owner == node { // what it announced before (its address may have changed)
+			delete(s.nodes, ip)
+		}
+	}
+	var got []netip.Addr
+	for _, ip := range ips {
+		if owner, ok := s.nodes[ip]; ok && owner != node && s.rd.HasSession(owner) {
+			s.log.Warn("agent announced an address another connected node holds: ignored", "node", node, "ip", ip, "holder", owner)
+			continue
+		}
+		s.nodes[ip] = node
+		got = append(got, ip)
+	}
+	return got
 }
 
 // RoutePods makes Dial send connections to pod IPs through the tunnel of the

@@ -40,10 +40,16 @@ func hostAddr(t *testing.T) netip.Addr {
 	return netip.Addr{}
 }
 
-// tunnelPair starts a tunnel server (routing pods with routes, when set)
-// and an agent's client for node "n1" at ip, with edit applied to its
-// configuration, and waits until the tunnel is up.
-func tunnelPair(t *testing.T, ip netip.Addr, routes PodRoutes, edit func(*ClientConfig)) (*Server, string) {
+// tunnelServer starts a tunnel server (routing pods with routes, when set)
+// whose nodes are named by their certificates' common names.
+type tunnelServer struct {
+	*Server
+	url string
+	dir string
+	ca  *pki.CA
+}
+
+func startTunnelServer(t *testing.T, routes PodRoutes) *tunnelServer {
 	dir := t.TempDir()
 	now := time.Now()
 	ca, err := pki.LoadOrCreateCA(filepath.Join(dir, "ca.crt"), filepath.Join(dir, "ca.key"), "test", now)
@@ -51,17 +57,12 @@ func tunnelPair(t *testing.T, ip netip.Addr, routes PodRoutes, edit func(*Client
 	serving, servingKey := filepath.Join(dir, "s.crt"), filepath.Join(dir, "s.key")
 	_, err = pki.EnsureLeaf(ca, pki.LeafSpec{CommonName: "srv", IPs: []netip.Addr{netip.MustParseAddr("127.0.0.1")}, Server: true}, serving, servingKey, now)
 	require.NoError(t, err)
-	client, clientKey := filepath.Join(dir, "c.crt"), filepath.Join(dir, "c.key")
-	_, err = pki.EnsureLeaf(ca, pki.LeafSpec{CommonName: "system:node:n1", Orgs: []string{"system:nodes"}}, client, clientKey, now)
-	require.NoError(t, err)
-
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := NewServer(func(r *http.Request) (string, bool) {
 		if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
 			return "", false
 		}
 		return strings.TrimPrefix(r.TLS.PeerCertificates[0].Subject.CommonName, "system:node:"), true
-	}, log)
+	}, quietLog())
 	if routes != nil {
 		srv.RoutePods(routes)
 	}
@@ -73,18 +74,34 @@ func tunnelPair(t *testing.T, ip netip.Addr, routes PodRoutes, edit func(*Client
 	ts.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: pool}
 	ts.StartTLS()
 	t.Cleanup(ts.Close)
+	return &tunnelServer{Server: srv, url: ts.URL, dir: dir, ca: ca}
+}
 
-	cfg := ClientConfig{URL: "wss://" + ts.Listener.Addr().String(), CAFile: filepath.Join(dir, "ca.crt"),
+// connect starts the tunnel client of node at ip, with edit applied to its
+// configuration, and waits until the tunnel is up.
+func (ts *tunnelServer) connect(t *testing.T, node string, ip netip.Addr, edit func(*ClientConfig)) {
+	client, clientKey := filepath.Join(ts.dir, node+".crt"), filepath.Join(ts.dir, node+".key")
+	_, err := pki.EnsureLeaf(ts.ca, pki.LeafSpec{CommonName: "system:node:" + node, Orgs: []string{"system:nodes"}}, client, clientKey, time.Now())
+	require.NoError(t, err)
+	cfg := ClientConfig{URL: "wss://" + strings.TrimPrefix(ts.url, "https://"), CAFile: filepath.Join(ts.dir, "ca.crt"),
 		CertFile: client, KeyFile: clientKey, NodeIPs: []netip.Addr{ip}}
 	edit(&cfg)
-	c := NewClient(cfg, log)
+	c := NewClient(cfg, quietLog())
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	require.NoError(t, c.Start(ctx))
 	t.Cleanup(func() { _ = c.Stop(context.Background()) })
-	require.Eventually(t, func() bool { return c.Connected() && srv.Connected("n1") }, 10*time.Second, 20*time.Millisecond)
-	return srv, ts.URL
+	require.Eventually(t, func() bool { return c.Connected() && ts.Connected(node) }, 10*time.Second, 20*time.Millisecond)
 }
+
+// tunnelPair is a server and node n1's client.
+func tunnelPair(t *testing.T, ip netip.Addr, routes PodRoutes, edit func(*ClientConfig)) (*Server, string) {
+	ts := startTunnelServer(t, routes)
+	ts.connect(t, "n1", ip, edit)
+	return ts.Server, ts.url
+}
+
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // listen serves "hello" on addr:0 and returns the port.
 func listen(t *testing.T, addr string, hello string) int {
@@ -165,4 +182,18 @@ func TestTunnelRoutesPods(t *testing.T) {
 	got, err = read(direct, net.JoinHostPort(pod, port))
 	require.NoError(t, err)
 	assert.Equal(t, "pod", got)
+}
+
+// A node announcing an address another connected node holds does not get
+// that node's traffic.
+func TestTunnelAddressesCannotBeTakenOver(t *testing.T) {
+	ip := hostAddr(t)
+	port := listen(t, ip.String(), "kubelet")
+	ts := startTunnelServer(t, nil)
+	allow := func(c *ClientConfig) { c.AllowedPorts = []int{port} }
+	ts.connect(t, "n1", ip, allow)
+	ts.connect(t, "n2", ip, func(c *ClientConfig) {}) // would refuse every dial
+	got, err := read(ts.Server, net.JoinHostPort(ip.String(), strconv.Itoa(port)))
+	require.NoError(t, err, "still dialed through n1")
+	assert.Equal(t, "kubelet", got)
 }
