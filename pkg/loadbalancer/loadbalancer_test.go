@@ -61,10 +61,12 @@ func TestFailoverAndPersistedList(t *testing.T) {
 	stopA() // the preferred server goes away: the next connection fails over
 	assert.Equal(t, "b", read(t, addr))
 	assert.Equal(t, b, lb.Servers()[0])
+	// The list is persisted just after it changes in memory.
 	var saved []string
-	raw, err := os.ReadFile(state)
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(raw, &saved))
+	require.Eventually(t, func() bool {
+		raw, err := os.ReadFile(state)
+		return err == nil && json.Unmarshal(raw, &saved) == nil && len(saved) == 2
+	}, 5*time.Second, 20*time.Millisecond, "server list persisted")
 	assert.ElementsMatch(t, []string{a, b}, saved)
 }
 
