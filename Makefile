@@ -1,5 +1,5 @@
 # wren: see README.md. Every target installs what it needs (scripts/deps.sh).
-.PHONY: build run test unit integration e2e bench image lint clean
+.PHONY: build run test unit integration e2e bench image release lint clean
 
 build:
 	@scripts/deps.sh build
@@ -28,6 +28,12 @@ e2e: build
 bench: build
 	@scripts/deps.sh bench
 	@scripts/bench/run.sh
+
+# dist/: signed binaries, checksums, install.sh and the air-gap images
+# (WREN_SIGNING_KEY=<PEM EC P-256 private key> is required).
+release: build
+	@scripts/deps.sh release
+	@WREN_RELEASE_SKIP_BUILD=true scripts/release.sh
 
 # The node image: bin/wren on a Debian rootfs built by scripts/node-rootfs.sh.
 image: build

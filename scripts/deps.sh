@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a target needs on a fresh Debian machine, and nothing when it
 # is already there (so it also works offline once set up).
-#   scripts/deps.sh build|test|bench
+#   scripts/deps.sh build|test|bench|release
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,7 +29,11 @@ case "${1:-build}" in
     want zstd zstd
     want curl curl
     ;;
-  *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+  release)
+    want zstd zstd
+    want openssl openssl
+    ;;
+  *) echo "usage: $0 build|test|bench|release" >&2; exit 2 ;;
 esac
 
 if ((${#need_pkgs[@]})); then

@@ -3,7 +3,7 @@
 # small Debian rootfs (the host's suite, from the host's own apt sources, made
 # with mmdebstrap) holding just the host tools a node uses -- iptables (nft
 # backend), nftables, iproute2, mount, procps, conntrack, ca-certificates,
-# ping and curl -- docker-imported as wren-rootfs:<tag>, <tag> being a short
+# ping, curl and openssl (install.sh verifies with it) -- docker-imported as wren-rootfs:<tag>, <tag> being a short
 # hash of this script, and also tagged wren-rootfs:latest. Does nothing when
 # that image exists; the rootfs tarball is kept in build/node-rootfs/ so that
 # re-importing it after `docker rmi` downloads nothing. Progress goes to
@@ -17,7 +17,7 @@ image=wren-rootfs:$tag
 cache=build/node-rootfs
 tarball=$cache/wren-rootfs-$tag.tar
 packages=(mount util-linux iptables nftables iproute2 procps conntrack
-  ca-certificates iputils-ping curl)
+  ca-certificates iputils-ping curl openssl)
 
 log() { echo "node-rootfs: $*" >&2; }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/wren-k8s/wren/pkg/component"
 	"github.com/wren-k8s/wren/pkg/config"
 	"github.com/wren-k8s/wren/pkg/internal/datadir"
+	"github.com/wren-k8s/wren/pkg/internal/sdnotify"
 	"github.com/wren-k8s/wren/pkg/version"
 )
 
@@ -25,6 +26,7 @@ func Run(ctx context.Context, cfg *config.Server, log *slog.Logger) error {
 	r := &component.Runner{Log: log, OnReady: func() {
 		log.Info("wren server is ready", "kubeconfig", cfg.KubeconfigOutput,
 			"try", "wren kubectl get --raw /readyz")
+		sdnotify.ReadyLogged(log)
 	}}
 	components, err := Components(cfg, log)
 	if err != nil {
