@@ -36,6 +36,8 @@ type Server struct {
 	Node bool
 	// JoinURL and JoinToken make this a `wren agent` joining that server.
 	JoinURL, JoinToken string
+	// Env is added to the process's environment.
+	Env []string
 
 	cmd *exec.Cmd
 	// logStart is the log's size when the current process started.
@@ -156,6 +158,7 @@ func (s *Server) Start() {
 	}
 	fmt.Fprintf(logs, "==== start %s %v\n", time.Now().Format(time.RFC3339), s.CommandArgs())
 	cmd := exec.Command(Binary(s.t), s.CommandArgs()...)
+	cmd.Env = append(os.Environ(), s.Env...)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {

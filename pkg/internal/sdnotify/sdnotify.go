@@ -3,6 +3,10 @@
 // Package sdnotify tells a service manager (systemd's Type=notify) how the
 // process is doing, through the datagram socket named by $NOTIFY_SOCKET.
 // Without that variable it does nothing.
+//
+// The variable is taken out of the environment when the process starts:
+// kube-apiserver notifies READY=1 on its own as soon as it listens (long
+// before the node works) and child processes must not speak for wren.
 package sdnotify
 
 import (
@@ -17,10 +21,15 @@ const (
 	Stopping = "STOPPING=1"
 )
 
-// Notify sends state to $NOTIFY_SOCKET; it reports whether a service manager
-// was there to tell. An abstract socket name starts with '@'.
+// socket is $NOTIFY_SOCKET as the process started.
+var socket = os.Getenv("NOTIFY_SOCKET")
+
+func init() { _ = os.Unsetenv("NOTIFY_SOCKET") }
+
+// Notify sends state to the service manager's socket; it reports whether a
+// service manager was there to tell. An abstract socket name starts with '@'.
 func Notify(state string) (bool, error) {
-	path := os.Getenv("NOTIFY_SOCKET")
+	path := socket
 	if path == "" {
 		return false, nil
 	}
@@ -43,7 +52,7 @@ func Notify(state string) (bool, error) {
 // serves, so `systemctl start` may return.
 func ReadyLogged(log *slog.Logger) {
 	if sent, err := Notify(Ready); err != nil {
-		log.Warn("could not tell the service manager that wren is ready", "NOTIFY_SOCKET", os.Getenv("NOTIFY_SOCKET"), "err", err)
+		log.Warn("could not tell the service manager that wren is ready", "NOTIFY_SOCKET", socket, "err", err)
 	} else if sent {
 		log.Info("told the service manager that wren is ready")
 	}

@@ -4,6 +4,7 @@ package sdnotify
 
 import (
 	"net"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,7 +14,9 @@ import (
 )
 
 func TestNotify(t *testing.T) {
-	t.Setenv("NOTIFY_SOCKET", "")
+	defer func(s string) { socket = s }(socket)
+	assert.Empty(t, os.Getenv("NOTIFY_SOCKET"), "taken out of the environment at start")
+	socket = ""
 	sent, err := Notify(Ready)
 	require.NoError(t, err)
 	assert.False(t, sent, "no service manager: nothing sent")
@@ -30,7 +33,7 @@ func TestNotify(t *testing.T) {
 			conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: listen, Net: "unixgram"})
 			require.NoError(t, err)
 			defer conn.Close()
-			t.Setenv("NOTIFY_SOCKET", path)
+			socket = path
 			sent, err := Notify(Ready)
 			require.NoError(t, err)
 			assert.True(t, sent)
@@ -41,7 +44,7 @@ func TestNotify(t *testing.T) {
 			assert.Equal(t, "READY=1", string(buf[:n]))
 		})
 	}
-	t.Setenv("NOTIFY_SOCKET", filepath.Join(t.TempDir(), "missing.sock"))
+	socket = filepath.Join(t.TempDir(), "missing.sock")
 	_, err = Notify(Ready)
 	assert.Error(t, err, "a socket that is not there is an error")
 }
