@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/wren-k8s/wren/pkg/cli/agent"
+	"github.com/wren-k8s/wren/pkg/cli/certificate"
 	"github.com/wren-k8s/wren/pkg/cli/checkconfig"
 	"github.com/wren-k8s/wren/pkg/cli/killall"
 	"github.com/wren-k8s/wren/pkg/cli/kubectl"
@@ -74,7 +75,7 @@ func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(server.NewCommand(stderr), agent.NewCommand(stderr), checkconfig.NewCommand(stdout), killall.NewCommand(stderr),
-		tokencmd.NewCommand(stdout))
+		tokencmd.NewCommand(stdout), certificate.NewCommand(stdout))
 	// Listed for help; Run dispatches them before cobra parses anything.
 	for name, short := range map[string]string{
 		"kubectl": "Run the bundled kubectl against this cluster",

@@ -80,4 +80,18 @@ func TestAgentRestartWhileServerDown(t *testing.T) {
 	srv.WaitNodeReady(3 * time.Minute)
 	assert.Equal(t, containerID, jsonpath(srv, "{.status.containerStatuses[0].containerID}", "get", "pod", "web"))
 	assert.Equal(t, "0", jsonpath(srv, "{.status.containerStatuses[0].restartCount}", "get", "pod", "web"))
+
+	// `wren certificate check` lists the server's and the agent's certificates, all fresh.
+	for dir, want := range map[string]string{srv.DataDir: "server/tls/server-ca.crt", a.DataDir: "agent/tls/"} {
+		res := testutil.RunWren(t, time.Minute, nil, "certificate", "check", "--data-dir", dir)
+		require.Zero(t, res.ExitCode, res.Stderr)
+		assert.Contains(t, res.Stdout, want)
+		assert.Regexp(t, `(?m)^FILE\s+SUBJECT`, res.Stdout)
+		assert.NotContains(t, res.Stdout, "WARNING")
+		assert.NotContains(t, res.Stdout, "EXPIRED")
+		assert.GreaterOrEqual(t, strings.Count(res.Stdout, " OK\n"), 3, res.Stdout)
+	}
+	res = testutil.RunWren(t, time.Minute, nil, "certificate", "check", "--data-dir", t.TempDir())
+	assert.NotZero(t, res.ExitCode)
+	assert.Contains(t, res.Stderr, "no certificates under")
 }
