@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/wren-k8s/wren/pkg/config"
+	"github.com/wren-k8s/wren/pkg/tunnel"
 )
 
 // tunnelPodPrefixes returns what the tunnel lets the server dial besides the
@@ -54,11 +55,7 @@ func nodePodCIDRs(kubeconfig, node string) func() []netip.Prefix {
 		if err != nil {
 			return nil
 		}
-		for _, c := range n.Spec.PodCIDRs {
-			if p, err := netip.ParsePrefix(c); err == nil {
-				cidrs = append(cidrs, p.Masked())
-			}
-		}
+		cidrs = tunnel.NodePodCIDRs(n)
 		return cidrs
 	}
 }

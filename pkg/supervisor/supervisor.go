@@ -203,11 +203,9 @@ func (s *supervisor) podRoutes(ctx context.Context) (map[string][]netip.Prefix, 
 		return nil, err
 	}
 	out := map[string][]netip.Prefix{}
-	for _, n := range nodes.Items {
-		for _, c := range n.Spec.PodCIDRs {
-			if p, err := netip.ParsePrefix(c); err == nil {
-				out[n.Name] = append(out[n.Name], p.Masked())
-			}
+	for i := range nodes.Items {
+		if cidrs := tunnel.NodePodCIDRs(&nodes.Items[i]); len(cidrs) > 0 {
+			out[nodes.Items[i].Name] = cidrs
 		}
 	}
 	return out, nil

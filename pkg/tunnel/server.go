@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/rancher/remotedialer"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/wren-k8s/wren/pkg/join"
 )
@@ -108,6 +109,17 @@ func (s *Server) claim(node string, ips []netip.Addr) []netip.Addr {
 		got = append(got, ip)
 	}
 	return got
+}
+
+// NodePodCIDRs parses a Node's assigned pod CIDRs (malformed ones skipped).
+func NodePodCIDRs(n *corev1.Node) []netip.Prefix {
+	var out []netip.Prefix
+	for _, c := range n.Spec.PodCIDRs {
+		if p, err := netip.ParsePrefix(c); err == nil {
+			out = append(out, p.Masked())
+		}
+	}
+	return out
 }
 
 // RoutePods makes Dial send connections to pod IPs through the tunnel of the
