@@ -19,6 +19,7 @@ import (
 	"github.com/wren-k8s/wren/pkg/cli/checkconfig"
 	"github.com/wren-k8s/wren/pkg/cli/killall"
 	"github.com/wren-k8s/wren/pkg/cli/kubectl"
+	"github.com/wren-k8s/wren/pkg/cli/secretsencrypt"
 	"github.com/wren-k8s/wren/pkg/cli/server"
 	tokencmd "github.com/wren-k8s/wren/pkg/cli/token"
 	"github.com/wren-k8s/wren/pkg/cli/tools"
@@ -75,7 +76,7 @@ func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(server.NewCommand(stderr), agent.NewCommand(stderr), checkconfig.NewCommand(stdout), killall.NewCommand(stderr),
-		tokencmd.NewCommand(stdout), certificate.NewCommand(stdout))
+		tokencmd.NewCommand(stdout), certificate.NewCommand(stdout), secretsencrypt.NewCommand(stdout))
 	// Listed for help; Run dispatches them before cobra parses anything.
 	for name, short := range map[string]string{
 		"kubectl": "Run the bundled kubectl against this cluster",

@@ -30,6 +30,9 @@ type Derived struct {
 	TokenPath string // <data-dir>/server/token
 	// AgentTokenPath is <data-dir>/server/agent-token.
 	AgentTokenPath string
+	// EncryptionConfig and EncryptionState are
+	// <data-dir>/server/cred/encryption-{config,state}.json.
+	EncryptionConfig, EncryptionState string
 	// EtcDir is <data-dir>/server/etc: rendered configs.
 	EtcDir     string
 	KineSocket string // unix socket kine serves the etcd API on
@@ -76,6 +79,8 @@ func (s *Server) Complete() error {
 	d.CredDir = filepath.Join(d.ServerDir, "cred")
 	d.DBDir = filepath.Join(d.ServerDir, "db")
 	d.TokenPath = filepath.Join(d.ServerDir, "token")
+	d.EncryptionConfig = filepath.Join(d.CredDir, "encryption-config.json")
+	d.EncryptionState = filepath.Join(d.CredDir, "encryption-state.json")
 	d.AgentTokenPath = filepath.Join(d.ServerDir, "agent-token")
 	d.EtcDir = filepath.Join(d.ServerDir, "etc")
 	d.KineSocket = filepath.Join(d.ServerDir, "kine.sock")

@@ -72,6 +72,11 @@ type Server struct {
 
 	DisableAgent bool
 
+	// SecretsEncryption encrypts Secrets at rest with keys of
+	// SecretsEncryptionProvider (aescbc or secretbox).
+	SecretsEncryption         bool
+	SecretsEncryptionProvider string
+
 	// Disable lists bundled add-ons to keep out (and remove if deployed).
 	Disable               []string
 	DisableHelmController bool
@@ -96,6 +101,9 @@ type Server struct {
 	Derived Derived
 }
 
+// SecretsEncryptionProviders are the key types --secrets-encryption-provider takes.
+var SecretsEncryptionProviders = []string{"aescbc", "secretbox"}
+
 // The --egress-selector-mode values this version implements.
 const (
 	EgressAgent    = "agent"
@@ -110,16 +118,17 @@ var EgressSelectorModes = []string{EgressAgent, EgressPod, EgressCluster, Egress
 // DefaultServer returns a Server with k3s's defaults.
 func DefaultServer() *Server {
 	s := &Server{
-		DataDir:                 DefaultDataDir(),
-		HTTPSPort:               DefaultHTTPSPort,
-		ClusterCIDR:             MustPrefix(DefaultClusterCIDR),
-		ServiceCIDR:             MustPrefix(DefaultServiceCIDR),
-		ClusterDomain:           DefaultClusterDomain,
-		KubeconfigOutput:        DefaultKubeconfigPath(),
-		KubeconfigMode:          0o600,
-		DatastoreConnectTimeout: Duration(defaultDatastoreConnectTimeout),
-		EgressSelectorMode:      EgressAgent,
-		Agent:                   DefaultAgent(),
+		DataDir:                   DefaultDataDir(),
+		HTTPSPort:                 DefaultHTTPSPort,
+		ClusterCIDR:               MustPrefix(DefaultClusterCIDR),
+		ServiceCIDR:               MustPrefix(DefaultServiceCIDR),
+		ClusterDomain:             DefaultClusterDomain,
+		KubeconfigOutput:          DefaultKubeconfigPath(),
+		KubeconfigMode:            0o600,
+		DatastoreConnectTimeout:   Duration(defaultDatastoreConnectTimeout),
+		EgressSelectorMode:        EgressAgent,
+		SecretsEncryptionProvider: "aescbc",
+		Agent:                     DefaultAgent(),
 	}
 	_ = s.BindAddress.Set("0.0.0.0")
 	_ = s.NodePortRange.Set(DefaultNodePortRange)

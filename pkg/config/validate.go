@@ -53,6 +53,9 @@ func (s *Server) Validate() error {
 	if !contains(EgressSelectorModes, s.EgressSelectorMode) {
 		add("--egress-selector-mode %q: want one of %s", s.EgressSelectorMode, strings.Join(EgressSelectorModes, ", "))
 	}
+	if !contains(SecretsEncryptionProviders, s.SecretsEncryptionProvider) {
+		add("--secrets-encryption-provider %q: want one of %s", s.SecretsEncryptionProvider, strings.Join(SecretsEncryptionProviders, ", "))
+	}
 	if err := validateDatastore(s.DatastoreEndpoint); err != nil {
 		errs = append(errs, err)
 	}

@@ -50,7 +50,13 @@ type APIServerConfig struct {
 	// configuration is written: kubelet traffic then goes through the
 	// supervisor (and the agents' tunnels).
 	EgressConfigFile string
-	ExtraArgs        []string
+	// EncryptionConfigFile, when set, encrypts Secrets at rest; the
+	// apiserver reloads it when it changes (key rotation).
+	EncryptionConfigFile string
+	// AuditPolicyFile is where wren's default audit policy is written when
+	// the extra args turn audit logging on without a policy.
+	AuditPolicyFile string
+	ExtraArgs       []string
 }
 
 // Etcd gives the apiserver its storage endpoints once the datastore is ready.
@@ -89,7 +95,7 @@ func (a *APIServer) Name() string { return "kube-apiserver" }
 // URL is the address local clients use: loopback unless bound to one address.
 func (a *APIServer) URL() string { return config.LocalAPIURL(a.cfg.BindAddress, a.cfg.Port) }
 
-func (a *APIServer) args() map[string]string {
+func (a *APIServer) args() (map[string]string, error) {
 	p := a.cfg.Certs
 	servingCert, servingKey := p.ServingAPIServer()
 	kubeletCert, kubeletKey := p.Client(pki.ClientKubeAPIServer)
@@ -131,10 +137,14 @@ func (a *APIServer) args() map[string]string {
 	if a.cfg.EgressConfigFile != "" {
 		args["egress-selector-config-file"] = a.cfg.EgressConfigFile
 	}
+	if a.cfg.EncryptionConfigFile != "" {
+		args["encryption-provider-config"] = a.cfg.EncryptionConfigFile
+		args["encryption-provider-config-automatic-reload"] = "true"
+	}
 	if a.cfg.EtcdCertFile != "" {
 		args["etcd-certfile"], args["etcd-keyfile"] = a.cfg.EtcdCertFile, a.cfg.EtcdKeyFile
 	}
-	return args
+	return args, auditArgs(args, a.cfg.ExtraArgs, a.cfg.AuditPolicyFile)
 }
 
 // Start listens on the API port, builds the apiserver from its options and
@@ -175,10 +185,17 @@ func (a *APIServer) Start(ctx context.Context) error {
 // command does, minus its signal handling and logging setup.
 func (a *APIServer) build(ln net.Listener) (interface{ Run(context.Context) error }, error) {
 	s := options.NewServerRunOptions()
-	if err := parseInto("kube-apiserver", s.Flags(), cliargs.Render(a.args(), a.cfg.ExtraArgs)); err != nil {
+	args, err := a.args()
+	if err != nil {
+		return nil, err
+	}
+	if err := parseInto("kube-apiserver", s.Flags(), cliargs.Render(args, a.cfg.ExtraArgs)); err != nil {
 		return nil, err
 	}
 	s.SecureServing.Listener = ln
+	if a.cfg.EncryptionConfigFile != "" {
+		pollEncryptionConfig()
+	}
 	if err := s.GenericServerRunOptions.ComponentGlobalsRegistry.Set(); err != nil {
 		return nil, fmt.Errorf("kube-apiserver feature gates: %w", err)
 	}

@@ -88,16 +88,17 @@ func (c *Client) UseClientCert(certFile, keyFile string) {
 // Config fetches the cluster-wide node configuration.
 func (c *Client) Config(ctx context.Context) (AgentConfig, error) {
 	var out AgentConfig
-	return out, c.call(ctx, http.MethodGet, PathConfig, nil, &out)
+	return out, c.Call(ctx, http.MethodGet, PathConfig, nil, &out)
 }
 
 // Certs asks the server to sign the node's certificate requests.
 func (c *Client) Certs(ctx context.Context, req CertRequest) (CertResponse, error) {
 	var out CertResponse
-	return out, c.call(ctx, http.MethodPost, PathNodeCerts, req, &out)
+	return out, c.Call(ctx, http.MethodPost, PathNodeCerts, req, &out)
 }
 
-func (c *Client) call(ctx context.Context, method, path string, in, out any) error {
+// Call sends in (JSON, when not nil) to path and decodes the answer into out.
+func (c *Client) Call(ctx context.Context, method, path string, in, out any) error {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)

@@ -18,25 +18,42 @@ type Check struct {
 	Required bool
 	// Impact says what breaks without it (for optional checks).
 	Impact string
-	Run    func() error
+	// Fix says how to get it.
+	Fix string
+	Run func() error
+	// Info, when set, describes what was found (cgroup version, backend).
+	Info func() string
 }
 
 // Checks lists the kernel and userland features a node uses.
 func Checks() []Check {
 	return []Check{
-		{Name: "cgroups (cpu, memory, pids)", Required: true, Run: checkCgroups},
-		{Name: "overlay filesystem", Required: true, Run: filesystem("overlay")},
-		{Name: "mount propagation (shared mounts)", Required: true, Run: checkRoot},
-		{Name: "bridge netfilter (br_netfilter)", Required: true, Run: sysctlExists("net/bridge/bridge-nf-call-iptables")},
-		{Name: "IP forwarding", Required: true, Run: sysctlExists("net/ipv4/ip_forward")},
-		{Name: "conntrack (nf_conntrack)", Required: true, Run: sysctlExists("net/netfilter/nf_conntrack_max")},
-		{Name: "iptables command", Required: true, Run: command("iptables", "--version")},
-		{Name: "iptables-restore command", Required: true, Run: command("iptables-restore", "--version")},
-		{Name: "nft command", Impact: "kube-proxy nftables mode unavailable", Run: command("nft", "--version")},
-		{Name: "ip6tables command", Impact: "no IPv6 service rules", Run: command("ip6tables", "--version")},
-		{Name: "/dev/kmsg", Impact: "kubelet cannot watch for OOM kills", Run: exists("/dev/kmsg")},
-		{Name: "swap off", Impact: "kubelet refuses to start with swap on", Run: checkSwapOff},
-		{Name: "mount command", Required: true, Run: command("mount", "--version")},
+		{Name: "cgroups (cpu, memory, pids)", Required: true, Run: checkCgroups, Info: cgroupVersion,
+			Fix: "enable the memory cgroup on the kernel command line: add cgroup_memory=1 cgroup_enable=memory (on a Raspberry Pi: to /boot/firmware/cmdline.txt), then reboot"},
+		{Name: "overlay filesystem", Required: true, Run: filesystem("overlay"),
+			Fix: "modprobe overlay; echo overlay >> /etc/modules-load.d/wren.conf"},
+		{Name: "root (mounts, cgroups, firewall)", Required: true, Run: checkRoot,
+			Fix: "run wren as root (sudo)"},
+		{Name: "bridge netfilter (br_netfilter)", Required: true, Run: sysctlExists("net/bridge/bridge-nf-call-iptables"),
+			Fix: "modprobe br_netfilter; echo br_netfilter >> /etc/modules-load.d/wren.conf"},
+		{Name: "IP forwarding", Required: true, Run: sysctlExists("net/ipv4/ip_forward"),
+			Fix: "a kernel with IPv4 networking (CONFIG_INET); wren turns forwarding on itself"},
+		{Name: "conntrack (nf_conntrack)", Required: true, Run: sysctlExists("net/netfilter/nf_conntrack_max"),
+			Fix: "modprobe nf_conntrack; echo nf_conntrack >> /etc/modules-load.d/wren.conf"},
+		{Name: "iptables command", Required: true, Run: command("iptables", "--version"), Info: iptablesBackend,
+			Fix: "apt-get install iptables (Debian, Ubuntu, Raspberry Pi OS) or apk add iptables (Alpine)"},
+		{Name: "iptables-restore command", Required: true, Run: command("iptables-restore", "--version"),
+			Fix: "apt-get install iptables (it carries iptables-restore)"},
+		{Name: "nft command", Impact: "kube-proxy nftables mode unavailable", Run: command("nft", "--version"),
+			Fix: "apt-get install nftables"},
+		{Name: "ip6tables command", Impact: "no IPv6 service rules", Run: command("ip6tables", "--version"),
+			Fix: "apt-get install iptables (it carries ip6tables)"},
+		{Name: "/dev/kmsg", Impact: "kubelet cannot watch for OOM kills", Run: exists("/dev/kmsg"),
+			Fix: "in a container, pass the host's /dev/kmsg (docker run --device /dev/kmsg)"},
+		{Name: "swap off", Impact: "kubelet refuses to start with swap on", Run: checkSwapOff,
+			Fix: "swapoff -a and remove swap from /etc/fstab (Raspberry Pi OS: dphys-swapfile swapoff && systemctl disable dphys-swapfile)"},
+		{Name: "mount command", Required: true, Run: command("mount", "--version"),
+			Fix: "apt-get install mount"},
 	}
 }
 

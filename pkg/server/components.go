@@ -28,6 +28,7 @@ import (
 	"github.com/wren-k8s/wren/pkg/localpath"
 	"github.com/wren-k8s/wren/pkg/nodepassword"
 	"github.com/wren-k8s/wren/pkg/pki"
+	"github.com/wren-k8s/wren/pkg/secretsencrypt"
 	"github.com/wren-k8s/wren/pkg/servicelb"
 	"github.com/wren-k8s/wren/pkg/supervisor"
 	"github.com/wren-k8s/wren/pkg/token"
@@ -52,6 +53,27 @@ func Components(cfg *config.Server, log *slog.Logger) ([]component.Component, er
 	}, with("kine"))
 	var apiReady func(context.Context) error
 	supClient := func() (kubernetes.Interface, error) { return supervisorClient(apiURL, certs) }
+	encryption := secretsencrypt.New(secretsencrypt.Config{
+		ConfigFile: d.EncryptionConfig,
+		StateFile:  d.EncryptionState,
+		Enable:     cfg.SecretsEncryption,
+		Provider:   cfg.SecretsEncryptionProvider,
+		Client: func() (kubernetes.Interface, error) {
+			// Re-encryption writes every Secret back: not at the default 5/s.
+			rc, err := supervisorRESTConfig(apiURL, certs)
+			if err != nil {
+				return nil, err
+			}
+			rc.QPS, rc.Burst = 200, 400
+			return kubernetes.NewForConfig(rc)
+		},
+		Loaded: control.EncryptionConfigHash,
+		Log:    with("secrets-encryption"),
+	})
+	encryptionFile := ""
+	if secretsencrypt.Configured(d.EncryptionConfig, cfg.SecretsEncryption) {
+		encryptionFile = d.EncryptionConfig
+	}
 	sup := supervisor.Handler(supervisor.Config{
 		ServerCAFile: certs.ServerCA(),
 		StaticDir:    helm.StaticDir(d.ServerDir),
@@ -64,6 +86,7 @@ func Components(cfg *config.Server, log *slog.Logger) ([]component.Component, er
 			FlannelBackend: cfg.Agent.FlannelBackend, EgressSelectorMode: cfg.EgressSelectorMode,
 		},
 		Client:     supClient,
+		Encryption: encryption,
 		Ready:      func(ctx context.Context) error { return apiReady(ctx) },
 		EgressUser: pki.KubeAPIServerUser,
 		Log:        with("supervisor"),
@@ -73,22 +96,25 @@ func Components(cfg *config.Server, log *slog.Logger) ([]component.Component, er
 		egressFile = filepath.Join(d.EtcDir, "egress-selector-config.yaml")
 	}
 	apiserver := control.NewAPIServer(control.APIServerConfig{
-		BindAddress:      cfg.BindAddress.Addr,
-		Port:             cfg.HTTPSPort,
-		AdvertiseIP:      d.AdvertiseIP,
-		ServiceCIDR:      cfg.ServiceCIDR.Prefix,
-		NodePortRange:    cfg.NodePortRange.String(),
-		ClusterDomain:    cfg.ClusterDomain,
-		Certs:            certs,
-		EgressConfigFile: egressFile,
-		ExtraArgs:        cfg.ExtraAPIServerArgs,
+		BindAddress:          cfg.BindAddress.Addr,
+		Port:                 cfg.HTTPSPort,
+		AdvertiseIP:          d.AdvertiseIP,
+		ServiceCIDR:          cfg.ServiceCIDR.Prefix,
+		NodePortRange:        cfg.NodePortRange.String(),
+		ClusterDomain:        cfg.ClusterDomain,
+		Certs:                certs,
+		EgressConfigFile:     egressFile,
+		EncryptionConfigFile: encryptionFile,
+		AuditPolicyFile:      filepath.Join(d.EtcDir, "audit-policy.yaml"),
+		ExtraArgs:            cfg.ExtraAPIServerArgs,
 	}, kine, sup, with("kube-apiserver"))
 	apiReady = apiserver.Ready
 
 	cs := []component.Component{
 		pki.NewServer(d.TLSDir, d.SANDNS, d.SANIPs, with("pki")),
-		token.NewServerFile(d.TokenPath, certs.ServerCA(), cfg.Token, d.AgentTokenPath, cfg.AgentToken),
+		token.NewServerFile(d.TokenPath, certs.ServerCA(), cfg.Token, d.AgentTokenPath, cfg.AgentToken, with("token")),
 		kine,
+		encryption,
 		apiserver,
 		control.NewControllerManager(control.ControllerManagerConfig{
 			APIURL:      apiURL,

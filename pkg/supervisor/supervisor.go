@@ -45,6 +45,8 @@ type Config struct {
 	Agent join.AgentConfig
 	// Client reaches the API as the supervisor (node passwords).
 	Client func() (kubernetes.Interface, error)
+	// Encryption runs `wren secrets-encrypt` (status and commands).
+	Encryption Encryption
 	// Ready reports whether the API serves (for /v1-wren/readyz).
 	Ready func(context.Context) error
 	// EgressUser is the client identity allowed to open HTTP CONNECT
@@ -69,11 +71,16 @@ func Handler(cfg Config) func(apiserver http.Handler, authn authenticator.Reques
 				w.Header().Set("Content-Type", "text/plain")
 				_, _ = w.Write([]byte("pong"))
 			},
-			join.PathConfig:  s.withToken(s.agentConfig),
-			join.PathReadyz:  s.readyz,
-			join.PathConnect: s.tunnel.ServeHTTP,
+			join.PathConfig:   s.withToken(s.agentConfig),
+			join.PathReadyz:   s.readyz,
+			join.PathConnect:  s.tunnel.ServeHTTP,
+			PathEncryptStatus: s.withServerToken(s.encryptStatus),
 		}
-		post := map[string]http.HandlerFunc{join.PathNodeCerts: s.withToken(s.nodeCerts)}
+		post := map[string]http.HandlerFunc{
+			join.PathNodeCerts: s.withToken(s.nodeCerts),
+			PathEncryptConfig:  s.withServerToken(s.encryptCommand),
+			PathToken:          s.withServerToken(s.rotateToken),
+		}
 		// A plain lookup rather than http.ServeMux: the mux would clean and
 		// redirect paths that belong to the apiserver.
 		static := staticFiles(cfg.StaticDir)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 
 	"github.com/wren-k8s/wren/pkg/component"
@@ -21,14 +22,15 @@ type ServerFile struct {
 	given  string
 	// agentPath and agentGiven are the agent token file and --agent-token.
 	agentPath, agentGiven string
+	log                   *slog.Logger
 }
 
 var _ component.Component = (*ServerFile)(nil)
 
 // NewServerFile returns the token component; given is --token (may be
 // empty), agentGiven --agent-token (may be empty), written to agentPath.
-func NewServerFile(path, caFile, given, agentPath, agentGiven string) *ServerFile {
-	return &ServerFile{path: path, caFile: caFile, given: given, agentPath: agentPath, agentGiven: agentGiven}
+func NewServerFile(path, caFile, given, agentPath, agentGiven string, log *slog.Logger) *ServerFile {
+	return &ServerFile{path: path, caFile: caFile, given: given, agentPath: agentPath, agentGiven: agentGiven, log: log}
 }
 
 // Name implements component.Component.
@@ -36,7 +38,9 @@ func (s *ServerFile) Name() string { return "token" }
 
 // Start writes or checks the token file.
 func (s *ServerFile) Start(context.Context) error {
-	if _, err := EnsureServer(s.path, s.caFile, s.given); err != nil {
+	if _, err := EnsureServer(s.path, s.caFile, s.given); errors.Is(err, ErrRotatedAway) {
+		s.log.Warn(err.Error(), "file", s.path)
+	} else if err != nil {
 		return err
 	}
 	return EnsureAgent(s.agentPath, s.caFile, s.agentGiven)
@@ -47,6 +51,10 @@ func (s *ServerFile) Ready(context.Context) error { return nil }
 
 // Stop implements component.Component.
 func (s *ServerFile) Stop(context.Context) error { return nil }
+
+// ErrRotatedAway comes with the stored token when the given one was
+// replaced by `wren token rotate`: the server goes on with the stored one.
+var ErrRotatedAway = errors.New("--token was rotated away by `wren token rotate`: using the current token; update the server's configuration")
 
 // EnsureServer returns the server token kept at path, creating it from given
 // (or a random secret) on first use. A given token must match the stored one,
@@ -73,6 +81,9 @@ func EnsureServer(path, caFile, given string) (Token, error) {
 			return Token{}, fmt.Errorf("token file %s: %w", path, err)
 		}
 		if given != "" && !SameSecret(stored.Secret, want.Secret) {
+			if wasRotatedAway(path, want.Secret) {
+				return stored, ErrRotatedAway
+			}
 			return Token{}, fmt.Errorf("token: does not match the token this server was created with (%s)", path)
 		}
 		if err := stored.CheckCA(ca); err != nil {

@@ -3,6 +3,7 @@
 package token
 
 import (
+	"context"
 	"os"
 	"strings"
 	"testing"
@@ -105,4 +106,47 @@ func TestEnsureServer(t *testing.T) {
 	gen, err := EnsureServer(other, caFile, "")
 	require.NoError(t, err)
 	assert.Len(t, gen.Secret, 32)
+}
+
+func TestRotate(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	caFile := dir + "/ca.crt"
+	require.NoError(t, os.WriteFile(caFile, []byte("CA ONE"), 0o644))
+	path := dir + "/token"
+	old, err := EnsureServer(path, caFile, "oldsecret")
+	require.NoError(t, err)
+	c := Checker{ServerFile: path}
+
+	_, err = Rotate(path, caFile, "oldsecret")
+	require.ErrorContains(t, err, "it is the current token")
+	_, err = Rotate(path, caFile, Token{CAHash: CAHash([]byte("CA TWO")), User: UserServer, Secret: "x"}.String())
+	require.ErrorContains(t, err, "CA hash does not match")
+	_, err = Rotate(path, caFile, "abcdef.0123456789abcdef")
+	require.ErrorContains(t, err, "not a bootstrap token")
+
+	tok, err := Rotate(path, caFile, "newsecret")
+	require.NoError(t, err)
+	assert.Equal(t, Token{CAHash: old.CAHash, User: UserServer, Secret: "newsecret"}, tok)
+	_, ok := c.Check(context.Background(), UserServer, "oldsecret")
+	assert.False(t, ok, "the old token is still accepted")
+	role, ok := c.Check(context.Background(), UserServer, "newsecret")
+	assert.True(t, ok)
+	assert.Equal(t, UserServer, role)
+	prev, err := os.ReadFile(PreviousFile(path))
+	require.NoError(t, err)
+	assert.NotContains(t, string(prev), "oldsecret", "the old secret is kept in clear")
+
+	// A restart with the old --token goes on with the new one, with a warning.
+	got, err := EnsureServer(path, caFile, "oldsecret")
+	require.ErrorIs(t, err, ErrRotatedAway)
+	assert.Equal(t, tok, got)
+	_, err = EnsureServer(path, caFile, "neversecret")
+	require.ErrorContains(t, err, "does not match")
+
+	gen, err := Rotate(path, caFile, "")
+	require.NoError(t, err)
+	assert.Len(t, gen.Secret, 32)
+	_, err = EnsureServer(path, caFile, "newsecret")
+	require.ErrorIs(t, err, ErrRotatedAway)
 }

@@ -6,6 +6,7 @@ package integration
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -72,8 +73,10 @@ func TestAgentRestartWhileServerDown(t *testing.T) {
 		return err
 	})
 
-	// A restart with the server up: the token is gone, the node certificate
-	// lets the agent in, and the pod is untouched.
+	// A restart with the server up: the token is gone, the server token was
+	// rotated, the node certificate lets the agent in, and the pod is untouched.
+	res = testutil.RunWren(t, time.Minute, nil, "token", "rotate", "--data-dir", srv.DataDir, "--server", fmt.Sprintf("https://127.0.0.1:%d", srv.Port))
+	require.Zero(t, res.ExitCode, res.Stderr)
 	a.Stop()
 	a.Start()
 	a.WaitReady(3 * time.Minute)

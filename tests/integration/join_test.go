@@ -44,6 +44,7 @@ func TestJoinRoutesNeedCredentials(t *testing.T) {
 	}
 	for _, r := range []struct{ method, path string }{
 		{"GET", "/v1-wren/config"}, {"POST", "/v1-wren/node-certs"}, {"GET", "/v1-wren/readyz"}, {"GET", "/v1-wren/connect"},
+		{"GET", "/v1-wren/encrypt/status"}, {"POST", "/v1-wren/encrypt/config"}, {"POST", "/v1-wren/token"},
 	} {
 		code, _ := do(r.method, r.path, "", "")
 		assert.Equal(t, http.StatusUnauthorized, code, "%s %s without credentials", r.method, r.path)
@@ -71,6 +72,58 @@ func TestJoinRoutesNeedCredentials(t *testing.T) {
 	// A node certificate request without a password is refused, even with a token.
 	code, _ = do("POST", "/v1-wren/node-certs", "node", "agent-secret-1")
 	assert.Equal(t, http.StatusBadRequest, code)
+	// The server's own routes want the server token, not the agent token.
+	code, _ = do("POST", "/v1-wren/token", "server", "agent-secret-1")
+	assert.Equal(t, http.StatusUnauthorized, code, "the agent token rotated the server token")
+	code, _ = do("GET", "/v1-wren/encrypt/status", "node", st.Secret)
+	assert.Equal(t, http.StatusUnauthorized, code, "the server token with user node reached a server route")
+	code, _ = do("GET", "/v1-wren/encrypt/status", "server", st.Secret)
+	assert.Equal(t, http.StatusOK, code)
+}
+
+// TestTokenRotate replaces the server token: the old one is refused from
+// then on, the new one joins, and a restart with the old --token still in
+// the service's configuration starts with a warning.
+func TestTokenRotate(t *testing.T) {
+	s := testutil.StartServer(t, "--token", "first-secret-1")
+	url := fmt.Sprintf("https://127.0.0.1:%d", s.Port)
+	joins := func(secret string) int {
+		req, err := http.NewRequest("GET", url+"/v1-wren/config", nil)
+		require.NoError(t, err)
+		req.SetBasicAuth("node", secret)
+		resp, err := insecureClient().Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	require.Equal(t, http.StatusOK, joins("first-secret-1"))
+	rotate := func(args ...string) testutil.Result {
+		return testutil.RunWren(t, time.Minute, nil, append([]string{"token", "rotate", "--data-dir", s.DataDir, "--server", url}, args...)...)
+	}
+	res := rotate("--new-token", "second-secret-2")
+	require.Zero(t, res.ExitCode, res.Stderr)
+	tok, err := token.Parse(res.Stdout)
+	require.NoError(t, err)
+	assert.Equal(t, "second-secret-2", tok.Secret)
+	assert.NotEmpty(t, tok.CAHash)
+	assert.Equal(t, http.StatusUnauthorized, joins("first-secret-1"), "the old token still joins")
+	assert.Equal(t, http.StatusOK, joins("second-secret-2"))
+
+	res = rotate("--token", "first-secret-1")
+	assert.NotZero(t, res.ExitCode)
+	assert.Contains(t, res.Stderr, "rejected")
+	res = rotate("--new-token", "second-secret-2")
+	assert.NotZero(t, res.ExitCode)
+	assert.Contains(t, res.Stderr, "it is the current token")
+
+	s.Stop()
+	s.Start() // still with --token first-secret-1
+	s.WaitReady(2 * time.Minute)
+	log, err := os.ReadFile(s.LogPath)
+	require.NoError(t, err)
+	assert.Contains(t, string(log), "--token was rotated away")
+	assert.Equal(t, http.StatusUnauthorized, joins("first-secret-1"))
+	assert.Equal(t, http.StatusOK, joins("second-secret-2"))
 }
 
 // TestAgentBadJoin checks `wren agent` refuses a wrong secret, a token for

@@ -69,7 +69,10 @@ func bindFlags(fs *pflag.FlagSet, c *config.Server, configFile *string) {
 	fs.StringVar(&c.TokenFile, "token-file", c.TokenFile, "File holding the token")
 	fs.StringVar(&c.AgentToken, "agent-token", c.AgentToken, "Shared secret agents (only) join with (default: --token)")
 	fs.StringVar(&c.AgentTokenFile, "agent-token-file", c.AgentTokenFile, "File holding the agent token")
-	fs.StringVar(&c.EgressSelectorMode, "egress-selector-mode", c.EgressSelectorMode, "How the API reaches kubelets: agent (through the agents' tunnels) or disabled (directly)")
+	fs.StringVar(&c.EgressSelectorMode, "egress-selector-mode", c.EgressSelectorMode, "How the API reaches nodes: agent (kubelets through the agents' tunnels), pod (kubelets and pods), cluster (and the cluster CIDR) or disabled (directly)")
+
+	fs.BoolVar(&c.SecretsEncryption, "secrets-encryption", c.SecretsEncryption, "Encrypt Secrets at rest (keys managed by wren secrets-encrypt)")
+	fs.StringVar(&c.SecretsEncryptionProvider, "secrets-encryption-provider", c.SecretsEncryptionProvider, "Type of the encryption keys: aescbc or secretbox")
 
 	fs.StringVarP(&c.KubeconfigOutput, "write-kubeconfig", "o", c.KubeconfigOutput, "Write the admin kubeconfig to this file")
 	fs.Var(&c.KubeconfigMode, "write-kubeconfig-mode", "Permissions of the admin kubeconfig (octal)")
@@ -106,6 +109,7 @@ func bindFlags(fs *pflag.FlagSet, c *config.Server, configFile *string) {
 		"cluster-cidr":          "WREN_CLUSTER_CIDR",
 		"service-cidr":          "WREN_SERVICE_CIDR",
 		"https-listen-port":     "WREN_HTTPS_LISTEN_PORT",
+		"secrets-encryption":    "WREN_SECRETS_ENCRYPTION",
 	} {
 		flagsource.BindEnv(fs, flag, env)
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -18,7 +19,9 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	bootstraputil "k8s.io/cluster-bootstrap/token/util"
 
+	"github.com/wren-k8s/wren/pkg/cli/serverclient"
 	"github.com/wren-k8s/wren/pkg/config"
+	"github.com/wren-k8s/wren/pkg/supervisor"
 	"github.com/wren-k8s/wren/pkg/token"
 )
 
@@ -31,7 +34,8 @@ func NewCommand(stdout io.Writer) *cobra.Command {
 	}
 	cmd.PersistentFlags().StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig of the cluster (default $KUBECONFIG, else "+config.DefaultKubeconfigPath()+")")
 	client := func() (kubernetes.Interface, error) { return clientFor(kubeconfig) }
-	cmd.AddCommand(createCommand(stdout, client), listCommand(stdout, client), deleteCommand(stdout, client), generateCommand(stdout))
+	cmd.AddCommand(createCommand(stdout, client), listCommand(stdout, client), deleteCommand(stdout, client), generateCommand(stdout),
+		rotateCommand(stdout))
 	return cmd
 }
 
@@ -176,4 +180,33 @@ func dash(s string) string {
 		return "<none>"
 	}
 	return s
+}
+
+func rotateCommand(stdout io.Writer) *cobra.Command {
+	var f serverclient.Flags
+	var newToken string
+	cmd := &cobra.Command{
+		Use:   "rotate",
+		Short: "Replace the server token; the old one is refused afterwards (joined nodes keep working with their certificates)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := serverclient.Load(cmd.Flags()); err != nil {
+				return err
+			}
+			c, err := f.Dial(cmd.Context())
+			if err != nil {
+				return err
+			}
+			var out supervisor.TokenRotateResponse
+			if err := c.Call(cmd.Context(), http.MethodPost, supervisor.PathToken, supervisor.TokenRotateRequest{NewToken: newToken}, &out); err != nil {
+				return err
+			}
+			fmt.Fprintln(stdout, out.Token)
+			return nil
+		},
+	}
+	f.Bind(cmd.Flags())
+	cmd.Flags().StringVar(&newToken, "new-token", "", "The new token (default: a random secret)")
+	cmd.Flags().Lookup("token").Usage = "The current server token (default: <data-dir>/server/token) [$WREN_TOKEN]"
+	return cmd
 }
