@@ -5,12 +5,16 @@ package agent
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/wren-k8s/wren/pkg/component"
 	"github.com/wren-k8s/wren/pkg/kubeconfig"
+	"github.com/wren-k8s/wren/pkg/nodecert"
+	"github.com/wren-k8s/wren/pkg/pki"
 )
 
 // bootstrap is the component that obtains the node's credentials and writes
@@ -21,9 +25,14 @@ type bootstrap struct {
 	files    Files
 	agentDir string
 	apiURL   string
+	log      *slog.Logger
+	component.Task
 }
 
-var _ component.Component = (*bootstrap)(nil)
+var (
+	_ component.Component = (*bootstrap)(nil)
+	_ component.Exiter    = (*bootstrap)(nil)
+)
 
 func (b *bootstrap) Name() string { return "node-credentials" }
 
@@ -46,11 +55,38 @@ func (b *bootstrap) Start(ctx context.Context) error {
 			return err
 		}
 	}
+	b.Go(ctx, b.renew)
 	return nil
 }
 
+// renew asks for new certificates when one of the node's is due: the
+// kubelet, kube-proxy and flannel re-read the files, so nothing restarts.
+func (b *bootstrap) renew(ctx context.Context) error {
+	tick := time.NewTicker(pki.RenewInterval())
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		due := false
+		for _, kind := range nodecert.Kinds {
+			cert, _ := b.files.Cert(kind)
+			due = due || pki.NeedsRenewal(cert, time.Now())
+		}
+		if !due {
+			continue
+		}
+		if err := b.creds.Issue(ctx, b.node, b.files); err != nil {
+			b.log.Error("renewing the node's certificates failed; retrying", "err", err, "in", pki.RenewInterval())
+			continue
+		}
+		b.log.Info("renewed the node's certificates")
+	}
+}
+
 func (b *bootstrap) Ready(context.Context) error { return nil }
-func (b *bootstrap) Stop(context.Context) error  { return nil }
 
 // The kubeconfigs the bootstrap writes into the agent directory.
 func kubeletKubeconfig(agentDir string) string { return filepath.Join(agentDir, "kubelet.kubeconfig") }

@@ -39,7 +39,7 @@ func Components(cfg *config.Agent, creds Credentials, log *slog.Logger) ([]compo
 		node.NewHost(cfg.RunDir, with("host")),
 		payload.NewExtractor(self, d.DataDir, with("payload")),
 		&bootstrap{creds: creds, node: NodeIdentity{Name: d.NodeName, IPs: nodeIPs(d.NodeIP)}, files: files,
-			agentDir: d.AgentDir, apiURL: c.APIURL},
+			agentDir: d.AgentDir, apiURL: c.APIURL, log: with("node-credentials")},
 		node.NewContainerd(node.ContainerdConfig{
 			Root: d.ContainerdRoot, State: d.ContainerdState, Socket: d.ContainerdSocket,
 			ConfigPath: filepath.Join(d.EtcDir, "containerd", "config.toml"),

@@ -23,6 +23,7 @@ import (
 	"github.com/wren-k8s/wren/pkg/join"
 	"github.com/wren-k8s/wren/pkg/loadbalancer"
 	"github.com/wren-k8s/wren/pkg/nodepassword"
+	"github.com/wren-k8s/wren/pkg/pki"
 	"github.com/wren-k8s/wren/pkg/tunnel"
 	"github.com/wren-k8s/wren/pkg/version"
 )
@@ -32,6 +33,10 @@ import (
 // data directory; a node that joined before starts on its cached
 // credentials when the server is unreachable.
 func Run(ctx context.Context, cfg *config.RemoteAgent, log *slog.Logger) error {
+	if err := pki.CheckLifetimeEnv(); err != nil {
+		return err
+	}
+	pki.TuneClientReload()
 	d := cfg.RemoteDerived
 	files := Files{Dir: cfg.Agent.AgentDerived.TLSDir}
 	joined := fileExists(d.ServerConfigFile) && fileExists(files.ServerCA())

@@ -48,8 +48,9 @@ type APIServerConfig struct {
 	EtcdCAFile, EtcdCertFile, EtcdKeyFile string
 	// EgressConfigFile, when set, is where the apiserver's egress selector
 	// configuration is written: kubelet traffic then goes through the
-	// supervisor (and the agents' tunnels).
+	// supervisor's EgressSocket (and the agents' tunnels).
 	EgressConfigFile string
+	EgressSocket     string
 	// EncryptionConfigFile, when set, encrypts Secrets at rest; the
 	// apiserver reloads it when it changes (key rotation).
 	EncryptionConfigFile string
@@ -154,7 +155,7 @@ func (a *APIServer) Start(ctx context.Context) error {
 		if err := os.MkdirAll(filepath.Dir(a.cfg.EgressConfigFile), 0o700); err != nil {
 			return err
 		}
-		if err := writeEgressConfig(a.cfg.EgressConfigFile, a.URL(), a.cfg.Certs); err != nil {
+		if err := writeEgressConfig(a.cfg.EgressConfigFile, a.cfg.EgressSocket); err != nil {
 			return fmt.Errorf("egress selector config: %w", err)
 		}
 	}

@@ -6,15 +6,15 @@ import (
 	"fmt"
 
 	"github.com/wren-k8s/wren/pkg/internal/atomicfile"
-	"github.com/wren-k8s/wren/pkg/pki"
 )
 
 // writeEgressConfig writes the EgressSelectorConfiguration that sends the
 // apiserver's "cluster" traffic (kubelets: logs, exec, port-forward; and
-// aggregated APIs, webhooks) through the supervisor's HTTP CONNECT handler
-// on its own port, which picks a node's tunnel or a direct connection.
-func writeEgressConfig(path, url string, certs pki.Paths) error {
-	cert, key := certs.Client(pki.ClientKubeAPIServer)
+// aggregated APIs, webhooks) to the supervisor's HTTP CONNECT handler on a
+// unix socket, which picks a node's tunnel or a direct connection. A socket
+// rather than TLS over TCP: the apiserver would load a client certificate
+// for it once and never pick up its renewal.
+func writeEgressConfig(path, socket string) error {
 	body := fmt.Sprintf(`apiVersion: apiserver.k8s.io/v1beta1
 kind: EgressSelectorConfiguration
 egressSelections:
@@ -22,12 +22,8 @@ egressSelections:
   connection:
     proxyProtocol: HTTPConnect
     transport:
-      tcp:
-        url: %s
-        tlsConfig:
-          caBundle: %s
-          clientCert: %s
-          clientKey: %s
-`, url, certs.ServerCA(), cert, key)
+      uds:
+        udsName: %s
+`, socket)
 	return atomicfile.Write(path, []byte(body), 0o600)
 }

@@ -4,6 +4,7 @@
 package kubeconfig
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 
@@ -63,4 +64,24 @@ func Write(path string, spec Spec, mode os.FileMode) error {
 		return fmt.Errorf("kubeconfig %s: %w", path, err)
 	}
 	return nil
+}
+
+// Update writes the kubeconfig only if the file's content differs (a
+// renewed embedded certificate); it reports whether it wrote.
+func Update(path string, spec Spec, mode os.FileMode) (bool, error) {
+	cfg, err := Build(spec)
+	if err != nil {
+		return false, fmt.Errorf("kubeconfig %s: %w", path, err)
+	}
+	b, err := clientcmd.Write(*cfg)
+	if err != nil {
+		return false, err
+	}
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, b) {
+		return false, os.Chmod(path, mode)
+	}
+	if err := atomicfile.Write(path, b, mode); err != nil {
+		return false, fmt.Errorf("kubeconfig %s: %w", path, err)
+	}
+	return true, nil
 }

@@ -26,7 +26,9 @@ import (
 	"github.com/wren-k8s/wren/pkg/internal/atomicfile"
 )
 
-// Lifetimes and the renewal window, as k3s.
+// Lifetimes and the renewal window, as k3s. Leaves live LeafLifetime unless
+// $WREN_NEW_SIGNED_CERT_VALIDITY says otherwise, and are renewed RenewWindow
+// (at most half their lifetime) before they expire.
 const (
 	CALifetime   = 10 * 365 * 24 * time.Hour
 	LeafLifetime = 365 * 24 * time.Hour
@@ -124,7 +126,7 @@ func createCA(certPath, keyPath, commonName string, now time.Time) (*CA, error) 
 }
 
 // EnsureLeaf makes sure certPath holds a certificate for spec, signed by ca and
-// valid for more than RenewWindow. Otherwise it issues a new one, keeping the
+// outside its renewal window. Otherwise it issues a new one, keeping the
 // existing key when there is one. It reports whether it wrote a certificate.
 func EnsureLeaf(ca *CA, spec LeafSpec, certPath, keyPath string, now time.Time) (bool, error) {
 	key, err := readKey(keyPath)
@@ -156,7 +158,7 @@ func leafIsCurrent(cert *x509.Certificate, key crypto.Signer, ca *CA, spec LeafS
 	if cert.CheckSignatureFrom(ca.Cert) != nil || !samePublicKey(cert.PublicKey, key.Public()) {
 		return false
 	}
-	if cert.NotAfter.Sub(now) < RenewWindow || now.Before(cert.NotBefore) {
+	if cert.NotAfter.Sub(now) < renewWindow(cert.NotBefore, cert.NotAfter) || now.Before(cert.NotBefore) {
 		return false
 	}
 	if cert.Subject.CommonName != spec.CommonName || !slices.Equal(cert.Subject.Organization, spec.Orgs) {
@@ -181,8 +183,8 @@ func issue(ca *CA, spec LeafSpec, pub crypto.PublicKey, now time.Time) ([]byte, 
 	tmpl := &x509.Certificate{
 		SerialNumber: serial(),
 		Subject:      pkix.Name{CommonName: spec.CommonName, Organization: spec.Orgs},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(LeafLifetime),
+		NotBefore:    now.Add(-backdate(newLeafLifetime())),
+		NotAfter:     now.Add(newLeafLifetime()),
 		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		ExtKeyUsage:  []x509.ExtKeyUsage{usage},
 		DNSNames:     spec.DNS,

@@ -67,9 +67,13 @@ type ServerPKI struct {
 	sanIPs []netip.Addr
 	log    *slog.Logger
 	now    func() time.Time
+	component.Task
 }
 
-var _ component.Component = (*ServerPKI)(nil)
+var (
+	_ component.Component = (*ServerPKI)(nil)
+	_ component.Exiter    = (*ServerPKI)(nil)
+)
 
 // NewServer returns the PKI component for a server whose API answers to the given names.
 func NewServer(dir string, sanDNS []string, sanIPs []netip.Addr, log *slog.Logger) *ServerPKI {
@@ -79,8 +83,32 @@ func NewServer(dir string, sanDNS []string, sanIPs []netip.Addr, log *slog.Logge
 // Name implements component.Component.
 func (s *ServerPKI) Name() string { return "pki" }
 
-// Start creates or loads the CAs, the service-account key and every leaf.
-func (s *ServerPKI) Start(context.Context) error {
+// Start creates or loads the CAs, the service-account key and every leaf,
+// then renews leaves while the server runs: every user of the files picks
+// the new ones up without a restart.
+func (s *ServerPKI) Start(ctx context.Context) error {
+	if err := s.ensure(); err != nil {
+		return err
+	}
+	s.Go(ctx, func(ctx context.Context) error {
+		tick := time.NewTicker(RenewInterval())
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-tick.C:
+				if err := s.ensure(); err != nil {
+					s.log.Error("renewing certificates failed; retrying", "err", err, "in", RenewInterval())
+				}
+			}
+		}
+	})
+	return nil
+}
+
+// ensure creates, loads and renews everything.
+func (s *ServerPKI) ensure() error {
 	if err := os.MkdirAll(s.paths.Dir, 0o700); err != nil {
 		return err
 	}
@@ -130,7 +158,8 @@ func (s *ServerPKI) Start(context.Context) error {
 			return fmt.Errorf("certificate %s: %w", l.cert, err)
 		}
 		if wrote {
-			s.log.Info("issued certificate", "file", l.cert, "cn", l.spec.CommonName)
+			_, notAfter, _ := CertValidity(l.cert)
+			s.log.Info("issued certificate", "file", l.cert, "cn", l.spec.CommonName, "expires", notAfter.Format(time.RFC3339))
 		}
 	}
 	return nil
@@ -138,6 +167,3 @@ func (s *ServerPKI) Start(context.Context) error {
 
 // Ready implements component.Component; the files exist once Start returned.
 func (s *ServerPKI) Ready(context.Context) error { return nil }
-
-// Stop implements component.Component; there is nothing running.
-func (s *ServerPKI) Stop(context.Context) error { return nil }

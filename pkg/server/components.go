@@ -74,7 +74,7 @@ func Components(cfg *config.Server, log *slog.Logger) ([]component.Component, er
 	if secretsencrypt.Configured(d.EncryptionConfig, cfg.SecretsEncryption) {
 		encryptionFile = d.EncryptionConfig
 	}
-	sup := supervisor.Handler(supervisor.Config{
+	sup := supervisor.New(supervisor.Config{
 		ServerCAFile: certs.ServerCA(),
 		StaticDir:    helm.StaticDir(d.ServerDir),
 		Certs:        certs,
@@ -88,10 +88,9 @@ func Components(cfg *config.Server, log *slog.Logger) ([]component.Component, er
 		Client:     supClient,
 		Encryption: encryption,
 		Ready:      func(ctx context.Context) error { return apiReady(ctx) },
-		EgressUser: pki.KubeAPIServerUser,
 		Log:        with("supervisor"),
 	})
-	egressFile := ""
+	egressFile, egressSocket := "", filepath.Join(d.ServerDir, "egress.sock")
 	if cfg.EgressSelectorMode != config.EgressDisabled {
 		egressFile = filepath.Join(d.EtcDir, "egress-selector-config.yaml")
 	}
@@ -104,10 +103,11 @@ func Components(cfg *config.Server, log *slog.Logger) ([]component.Component, er
 		ClusterDomain:        cfg.ClusterDomain,
 		Certs:                certs,
 		EgressConfigFile:     egressFile,
+		EgressSocket:         egressSocket,
 		EncryptionConfigFile: encryptionFile,
 		AuditPolicyFile:      filepath.Join(d.EtcDir, "audit-policy.yaml"),
 		ExtraArgs:            cfg.ExtraAPIServerArgs,
-	}, kine, sup, with("kube-apiserver"))
+	}, kine, sup.Wrap, with("kube-apiserver"))
 	apiReady = apiserver.Ready
 
 	cs := []component.Component{
@@ -115,6 +115,7 @@ func Components(cfg *config.Server, log *slog.Logger) ([]component.Component, er
 		token.NewServerFile(d.TokenPath, certs.ServerCA(), cfg.Token, d.AgentTokenPath, cfg.AgentToken, with("token")),
 		kine,
 		encryption,
+		sup.Egress(egressSocket),
 		apiserver,
 		control.NewControllerManager(control.ControllerManagerConfig{
 			APIURL:      apiURL,

@@ -25,7 +25,7 @@ func names(cs []component.Component) []string {
 func TestComponentOrder(t *testing.T) {
 	t.Parallel()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	controlPlane := []string{"pki", "token", "kine", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "rbac",
+	controlPlane := []string{"pki", "token", "kine", "secrets-encryption", "egress", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "rbac",
 		"node-password-cleaner", "cloud-node-controller", "admin-kubeconfig", "helm-controller", "deploy", "servicelb", "coredns-nodehosts", "local-path-events"}
 	tests := []struct {
 		name   string
@@ -36,7 +36,7 @@ func TestComponentOrder(t *testing.T) {
 		{"with a node", nil, append(append([]string{}, controlPlane...),
 			"host", "payload", "node-credentials", "containerd", "images", "kubelet", "node-addresses", "flannel", "kube-proxy", "node-role")},
 		{"no helm controller", func(s *config.Server) { s.DisableAgent = true; s.Disable = []string{"helm-controller"} },
-			[]string{"pki", "token", "kine", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "rbac",
+			[]string{"pki", "token", "kine", "secrets-encryption", "egress", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "rbac",
 				"node-password-cleaner", "cloud-node-controller", "admin-kubeconfig", "deploy", "servicelb", "coredns-nodehosts", "local-path-events"}},
 		{"no flannel, no kube-proxy", func(s *config.Server) { s.Agent.FlannelBackend = "none"; s.Agent.DisableKubeProxy = true },
 			append(append([]string{}, controlPlane...), "host", "payload", "node-credentials", "containerd", "images", "kubelet", "node-addresses", "node-role")},

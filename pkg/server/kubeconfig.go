@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/wren-k8s/wren/pkg/component"
 	"github.com/wren-k8s/wren/pkg/kubeconfig"
@@ -23,31 +24,62 @@ type adminKubeconfig struct {
 	url     string
 	certs   pki.Paths
 	log     *slog.Logger
+	component.Task
 }
 
-var _ component.Component = (*adminKubeconfig)(nil)
+var (
+	_ component.Component = (*adminKubeconfig)(nil)
+	_ component.Exiter    = (*adminKubeconfig)(nil)
+)
 
 func (a *adminKubeconfig) Name() string { return "admin-kubeconfig" }
 
-func (a *adminKubeconfig) Start(context.Context) error {
+// Start writes the kubeconfigs, then rewrites them whenever the admin
+// certificate they embed is renewed.
+func (a *adminKubeconfig) Start(ctx context.Context) error {
+	if a.path != "" {
+		// The directory may be shared (/etc/wren); keep it readable like /etc.
+		if err := os.MkdirAll(filepath.Dir(a.path), 0o755); err != nil {
+			return fmt.Errorf("--write-kubeconfig: %w", err)
+		}
+	}
+	if err := a.write(); err != nil {
+		return err
+	}
+	a.Go(ctx, func(ctx context.Context) error {
+		tick := time.NewTicker(pki.RenewInterval())
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-tick.C:
+				if err := a.write(); err != nil {
+					a.log.Error("rewriting the admin kubeconfig failed", "err", err)
+				}
+			}
+		}
+	})
+	return nil
+}
+
+func (a *adminKubeconfig) write() error {
 	cert, key := a.certs.Client(pki.ClientAdmin)
 	spec := kubeconfig.Spec{Server: a.url, CAFile: a.certs.ServerCA(), CertFile: cert, KeyFile: key, Embed: true}
-	if err := kubeconfig.Write(filepath.Join(a.credDir, "admin.kubeconfig"), spec, 0o600); err != nil {
+	if _, err := kubeconfig.Update(filepath.Join(a.credDir, "admin.kubeconfig"), spec, 0o600); err != nil {
 		return err
 	}
 	if a.path == "" {
 		return nil
 	}
-	// The directory may be shared (/etc/wren); keep it readable like /etc.
-	if err := os.MkdirAll(filepath.Dir(a.path), 0o755); err != nil {
+	wrote, err := kubeconfig.Update(a.path, spec, a.mode)
+	if err != nil {
 		return fmt.Errorf("--write-kubeconfig: %w", err)
 	}
-	if err := kubeconfig.Write(a.path, spec, a.mode); err != nil {
-		return fmt.Errorf("--write-kubeconfig: %w", err)
+	if wrote {
+		a.log.Info("wrote admin kubeconfig", "path", a.path)
 	}
-	a.log.Info("wrote admin kubeconfig", "path", a.path)
 	return nil
 }
 
 func (a *adminKubeconfig) Ready(context.Context) error { return nil }
-func (a *adminKubeconfig) Stop(context.Context) error  { return nil }

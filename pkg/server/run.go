@@ -10,12 +10,17 @@ import (
 	"github.com/wren-k8s/wren/pkg/config"
 	"github.com/wren-k8s/wren/pkg/internal/datadir"
 	"github.com/wren-k8s/wren/pkg/internal/sdnotify"
+	"github.com/wren-k8s/wren/pkg/pki"
 	"github.com/wren-k8s/wren/pkg/version"
 )
 
 // Run claims the data directory and runs the server's components until ctx
 // is cancelled (clean shutdown, nil) or something fails.
 func Run(ctx context.Context, cfg *config.Server, log *slog.Logger) error {
+	if err := pki.CheckLifetimeEnv(); err != nil {
+		return err
+	}
+	pki.TuneClientReload()
 	lock, err := datadir.Claim(cfg.DataDir)
 	if err != nil {
 		return err

@@ -10,12 +10,12 @@ import (
 	"github.com/wren-k8s/wren/pkg/internal/splice"
 )
 
-// connect serves the apiserver's egress (HTTP CONNECT, see the
+// proxy serves the apiserver's egress (HTTP CONNECT, see the
 // EgressSelectorConfiguration wren writes): it opens the connection to a
 // kubelet through that node's tunnel, or directly for this server's own node.
-func (s *supervisor) connect(w http.ResponseWriter, r *http.Request) {
-	if name, _, ok := s.user(r); !ok || name != s.cfg.EgressUser {
-		http.Error(w, "CONNECT is only for the apiserver's egress", http.StatusUnauthorized)
+func (s *supervisor) proxy(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodConnect {
+		http.Error(w, "only CONNECT is served here", http.StatusMethodNotAllowed)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)

@@ -2,9 +2,10 @@
 
 // Package supervisor serves wren's own endpoints on the API port, in front of
 // kube-apiserver's handler chain: /cacerts and /ping, the join routes under
-// /v1-wren/ (agent config, node certificates, readiness, the agents' tunnel)
-// and the apiserver's own HTTP CONNECT egress to kubelets. Every other
-// request goes to the apiserver untouched.
+// /v1-wren/ (agent config, node certificates, readiness, the agents' tunnel,
+// secrets encryption, token rotation); and, on a unix socket, the
+// apiserver's own HTTP CONNECT egress to kubelets. Every other request goes
+// to the apiserver untouched.
 package supervisor
 
 import (
@@ -49,68 +50,73 @@ type Config struct {
 	Encryption Encryption
 	// Ready reports whether the API serves (for /v1-wren/readyz).
 	Ready func(context.Context) error
-	// EgressUser is the client identity allowed to open HTTP CONNECT
-	// tunnels (the apiserver's egress to kubelets).
-	EgressUser string
-	Log        *slog.Logger
+	Log   *slog.Logger
 }
 
-// Handler returns a function that puts the supervisor's routes in front of
-// the apiserver's handler. authn authenticates like the apiserver does (client
-// certificates); routes that need an identity use it.
-func Handler(cfg Config) func(apiserver http.Handler, authn authenticator.Request) http.Handler {
-	return func(apiserver http.Handler, authn authenticator.Request) http.Handler {
-		s := &supervisor{cfg: cfg, authn: authn}
-		s.tunnel = tunnel.NewServer(s.nodeOf, cfg.Log.With("component", "tunnel-server"))
-		if m := cfg.Agent.EgressSelectorMode; m == config.EgressPod || m == config.EgressCluster {
-			s.tunnel.RoutePods(s.podRoutes)
-		}
-		get := map[string]http.HandlerFunc{
-			join.PathCACerts: s.caCerts,
-			"/ping": func(w http.ResponseWriter, _ *http.Request) {
-				w.Header().Set("Content-Type", "text/plain")
-				_, _ = w.Write([]byte("pong"))
-			},
-			join.PathConfig:   s.withToken(s.agentConfig),
-			join.PathReadyz:   s.readyz,
-			join.PathConnect:  s.tunnel.ServeHTTP,
-			PathEncryptStatus: s.withServerToken(s.encryptStatus),
-		}
-		post := map[string]http.HandlerFunc{
-			join.PathNodeCerts: s.withToken(s.nodeCerts),
-			PathEncryptConfig:  s.withServerToken(s.encryptCommand),
-			PathToken:          s.withServerToken(s.rotateToken),
-		}
-		// A plain lookup rather than http.ServeMux: the mux would clean and
-		// redirect paths that belong to the apiserver.
-		static := staticFiles(cfg.StaticDir)
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			switch r.Method {
-			case http.MethodConnect:
-				s.connect(w, r)
-				return
-			case http.MethodGet:
-				if h, ok := get[r.URL.Path]; ok {
-					h(w, r)
-					return
-				}
-				if cfg.StaticDir != "" && strings.HasPrefix(r.URL.Path, "/static/") {
-					static.ServeHTTP(w, r)
-					return
-				}
-			case http.MethodPost:
-				if h, ok := post[r.URL.Path]; ok {
-					h(w, r)
-					return
-				}
-			}
-			if strings.HasPrefix(r.URL.Path, "/v1-wren/") {
-				http.Error(w, "no such wren route or method", http.StatusNotFound)
-				return
-			}
-			apiserver.ServeHTTP(w, r)
-		})
+// Supervisor serves wren's routes in front of the apiserver (Wrap) and the
+// apiserver's egress on a unix socket (Egress).
+type Supervisor struct{ s *supervisor }
+
+// New returns the supervisor.
+func New(cfg Config) *Supervisor {
+	s := &supervisor{cfg: cfg}
+	s.tunnel = tunnel.NewServer(s.nodeOf, cfg.Log.With("component", "tunnel-server"))
+	if m := cfg.Agent.EgressSelectorMode; m == config.EgressPod || m == config.EgressCluster {
+		s.tunnel.RoutePods(s.podRoutes)
 	}
+	return &Supervisor{s: s}
+}
+
+// Wrap puts the supervisor's routes in front of the apiserver's handler.
+// authn authenticates like the apiserver does (client certificates); routes
+// that need an identity use it. It is called once, when the apiserver builds
+// its handler chain.
+func (sup *Supervisor) Wrap(apiserver http.Handler, authn authenticator.Request) http.Handler {
+	s := sup.s
+	s.authn = authn
+	cfg := s.cfg
+	get := map[string]http.HandlerFunc{
+		join.PathCACerts: s.caCerts,
+		"/ping": func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/plain")
+			_, _ = w.Write([]byte("pong"))
+		},
+		join.PathConfig:   s.withToken(s.agentConfig),
+		join.PathReadyz:   s.readyz,
+		join.PathConnect:  s.tunnel.ServeHTTP,
+		PathEncryptStatus: s.withServerToken(s.encryptStatus),
+	}
+	post := map[string]http.HandlerFunc{
+		join.PathNodeCerts: s.withToken(s.nodeCerts),
+		PathEncryptConfig:  s.withServerToken(s.encryptCommand),
+		PathToken:          s.withServerToken(s.rotateToken),
+	}
+	// A plain lookup rather than http.ServeMux: the mux would clean and
+	// redirect paths that belong to the apiserver.
+	static := staticFiles(cfg.StaticDir)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet:
+			if h, ok := get[r.URL.Path]; ok {
+				h(w, r)
+				return
+			}
+			if cfg.StaticDir != "" && strings.HasPrefix(r.URL.Path, "/static/") {
+				static.ServeHTTP(w, r)
+				return
+			}
+		case http.MethodPost:
+			if h, ok := post[r.URL.Path]; ok {
+				h(w, r)
+				return
+			}
+		}
+		if strings.HasPrefix(r.URL.Path, "/v1-wren/") {
+			http.Error(w, "no such wren route or method", http.StatusNotFound)
+			return
+		}
+		apiserver.ServeHTTP(w, r)
+	})
 }
 
 type supervisor struct {

@@ -332,3 +332,11 @@ func (s *Server) cleanup() {
 		s.t.Logf("wren log (%s), last lines:\n%s", s.LogPath, s.LogTail(80))
 	}
 }
+
+// PID is the running wren process's; 0 when it is not running.
+func (s *Server) PID() int {
+	if s.cmd == nil || s.cmd.Process == nil || s.exited() {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}

@@ -7,6 +7,7 @@ package certificate
 import (
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -20,8 +21,8 @@ import (
 
 // NewCommand returns `wren certificate` and its subcommands.
 func NewCommand(stdout io.Writer) *cobra.Command {
-	cmd := &cobra.Command{Use: "certificate", Short: "Inspect wren's certificates"}
-	cmd.AddCommand(checkCommand(stdout))
+	cmd := &cobra.Command{Use: "certificate", Short: "Inspect and renew wren's certificates"}
+	cmd.AddCommand(checkCommand(stdout), rotateCommand(stdout))
 	return cmd
 }
 
@@ -56,8 +57,34 @@ func checkCommand(stdout io.Writer) *cobra.Command {
 }
 
 func remaining(d time.Duration) string {
-	if d <= 0 {
+	switch {
+	case d <= 0:
 		return "0d"
+	case d < 24*time.Hour:
+		return d.Round(time.Second).String()
 	}
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+func rotateCommand(stdout io.Writer) *cobra.Command {
+	dataDir := config.DefaultDataDir()
+	cmd := &cobra.Command{
+		Use:   "rotate",
+		Short: "Renew every leaf certificate of a server's data dir now (its node's too); a running server uses them at once",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			serverTLS := filepath.Join(dataDir, "server", "tls")
+			if _, err := os.Stat(pki.Paths{Dir: serverTLS}.ServerCAKey()); err != nil {
+				return fmt.Errorf("--data-dir %s: no server CA key under %s: on an agent, restart it to renew its certificates from its server (it also renews them itself before they expire)", dataDir, serverTLS)
+			}
+			files, err := pki.RotateLeaves(pki.Paths{Dir: serverTLS}, time.Now(), serverTLS, filepath.Join(dataDir, "agent", "tls"))
+			for _, f := range files {
+				rel, _ := filepath.Rel(dataDir, f)
+				fmt.Fprintf(stdout, "renewed %s\n", rel)
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVarP(&dataDir, "data-dir", "d", dataDir, "Data directory of the server")
+	return cmd
 }

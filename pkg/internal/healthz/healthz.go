@@ -36,11 +36,16 @@ func NewAPIServer(url string, certs pki.Paths, client string) (*Probe, error) {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(ca)
 	certFile, keyFile := certs.Client(client)
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-	if err != nil {
+	if _, err := tls.LoadX509KeyPair(certFile, keyFile); err != nil {
 		return nil, err
 	}
-	return probeWith(url, &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}), nil
+	// Read at each handshake (the probe keeps no connection open): a
+	// renewed certificate is used as soon as it is written.
+	getCert := func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		return &cert, err
+	}
+	return probeWith(url, &tls.Config{RootCAs: pool, GetClientCertificate: getCert, MinVersion: tls.VersionTLS12}), nil
 }
 
 // NewLoopbackTLS probes a component's own health endpoint on loopback. The
