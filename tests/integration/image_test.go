@@ -37,8 +37,15 @@ func TestDockerImage(t *testing.T) {
 	}
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(file), "..", "..")
+	// The base is built from Debian's packages (nothing pulled) and cached.
+	rootfs := exec.Command(filepath.Join(root, "scripts", "node-rootfs.sh"))
+	rootfs.Stderr = os.Stderr
+	b, err := rootfs.Output()
+	require.NoError(t, err, "scripts/node-rootfs.sh")
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	base := lines[len(lines)-1]
 	tag := fmt.Sprintf("wren-test:%d", os.Getpid())
-	out, err := docker(t, "build", "-q", "-t", tag, root)
+	out, err := docker(t, "build", "-q", "--build-arg", "BASE="+base, "-t", tag, root)
 	require.NoError(t, err, out)
 	t.Cleanup(func() { _, _ = docker(t, "rmi", "-f", tag) })
 

@@ -38,6 +38,8 @@ type Server struct {
 	JoinURL, JoinToken string
 	// Env is added to the process's environment.
 	Env []string
+	// Bin, when set, is the wren binary Start runs (default: Binary).
+	Bin string
 
 	cmd *exec.Cmd
 	// logStart is the log's size when the current process started.
@@ -157,7 +159,11 @@ func (s *Server) Start() {
 		s.logStart = fi.Size()
 	}
 	fmt.Fprintf(logs, "==== start %s %v\n", time.Now().Format(time.RFC3339), s.CommandArgs())
-	cmd := exec.Command(Binary(s.t), s.CommandArgs()...)
+	bin := s.Bin
+	if bin == "" {
+		bin = Binary(s.t)
+	}
+	cmd := exec.Command(bin, s.CommandArgs()...)
 	cmd.Env = append(os.Environ(), s.Env...)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
