@@ -18,7 +18,18 @@ import (
 func PreviousBinary(t testing.TB) string {
 	t.Helper()
 	root, _ := filepath.Abs(RepoRoot())
-	commit := strings.TrimSpace(Run(t, "git", "-C", root, "rev-parse", "HEAD~1"))
+	parent := func() (string, error) {
+		out, err := exec.Command("git", "-C", root, "rev-parse", "--verify", "--quiet", "HEAD~1^{commit}").Output()
+		return strings.TrimSpace(string(out)), err
+	}
+	commit, err := parent()
+	if err != nil {
+		// A shallow clone: fetch one more commit of history.
+		_ = exec.Command("git", "-C", root, "fetch", "--quiet", "--deepen=1").Run()
+		if commit, err = parent(); err != nil {
+			t.Skipf("the parent commit is not in this clone's history (shallow, and it could not be fetched): no previous release to upgrade from")
+		}
+	}
 	bin := filepath.Join(root, "build", "previous", commit, "wren")
 	if _, err := os.Stat(bin); err == nil {
 		return bin
