@@ -62,28 +62,21 @@ func (b *bootstrap) Start(ctx context.Context) error {
 // renew asks for new certificates when one of the node's is due: the
 // kubelet, kube-proxy and flannel re-read the files, so nothing restarts.
 func (b *bootstrap) renew(ctx context.Context) error {
-	tick := time.NewTicker(pki.RenewInterval())
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		}
+	return pki.EveryRenewInterval(ctx, func() {
 		due := false
 		for _, kind := range nodecert.Kinds {
 			cert, _ := b.files.Cert(kind)
 			due = due || pki.NeedsRenewal(cert, time.Now())
 		}
 		if !due {
-			continue
+			return
 		}
 		if err := b.creds.Issue(ctx, b.node, b.files); err != nil {
 			b.log.Error("renewing the node's certificates failed; retrying", "err", err, "in", pki.RenewInterval())
-			continue
+			return
 		}
 		b.log.Info("renewed the node's certificates")
-	}
+	})
 }
 
 func (b *bootstrap) Ready(context.Context) error { return nil }

@@ -3,6 +3,7 @@
 package pki
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -40,6 +41,21 @@ func (c CertInfo) Status(now time.Time) string {
 // certificate is an error naming it.
 func Inventory(dirs ...string) ([]CertInfo, error) {
 	var out []CertInfo
+	err := walkCerts(dirs, func(path string, cert *x509.Certificate) error {
+		out = append(out, CertInfo{Path: path, Subject: cert.Subject.String(), IsCA: cert.IsCA, NotAfter: cert.NotAfter})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+// walkCerts calls fn with every certificate file (*.crt, its first
+// certificate) under dirs; missing dirs are skipped, a file that is not a
+// certificate is an error naming it.
+func walkCerts(dirs []string, fn func(path string, cert *x509.Certificate) error) error {
 	for _, dir := range dirs {
 		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
@@ -59,13 +75,11 @@ func Inventory(dirs ...string) ([]CertInfo, error) {
 			if err != nil {
 				return fmt.Errorf("%s: %w", path, err)
 			}
-			out = append(out, CertInfo{Path: path, Subject: cert.Subject.String(), IsCA: cert.IsCA, NotAfter: cert.NotAfter})
-			return nil
+			return fn(path, cert)
 		})
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
-	return out, nil
+	return nil
 }

@@ -3,6 +3,7 @@
 package pki
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"sync"
@@ -57,6 +58,21 @@ func renewWindow(notBefore, notAfter time.Time) time.Duration {
 // renew.
 func RenewInterval() time.Duration {
 	return min(time.Hour, max(time.Second, newLeafLifetime()/20))
+}
+
+// EveryRenewInterval calls fn every RenewInterval until ctx ends: the body
+// of the loops that renew certificates and what embeds them.
+func EveryRenewInterval(ctx context.Context, fn func()) error {
+	tick := time.NewTicker(RenewInterval())
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			fn()
+		}
+	}
 }
 
 // NeedsRenewal reports whether the certificate at path is missing,

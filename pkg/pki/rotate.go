@@ -4,14 +4,10 @@ package pki
 
 import (
 	"crypto/x509"
-	"errors"
 	"fmt"
-	"io/fs"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/wren-k8s/wren/pkg/internal/atomicfile"
@@ -35,47 +31,25 @@ func RotateLeaves(caPaths Paths, now time.Time, dirs ...string) ([]string, error
 		cas = append(cas, ca)
 	}
 	var rotated []string
-	for _, dir := range dirs {
-		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				if errors.Is(err, fs.ErrNotExist) && path == dir {
-					return fs.SkipDir
-				}
-				return err
-			}
-			if d.IsDir() || !strings.HasSuffix(path, ".crt") {
-				return nil
-			}
-			b, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			cert, err := parseCert(b)
-			if err != nil {
-				return fmt.Errorf("%s: %w", path, err)
-			}
-			if cert.IsCA {
-				return nil
-			}
-			i := slices.IndexFunc(cas, func(ca *CA) bool { return cert.CheckSignatureFrom(ca.Cert) == nil })
-			if i < 0 {
-				return nil // not wren's (or signed by a CA since replaced)
-			}
-			pem, err := issue(cas[i], specOf(cert), cert.PublicKey, now)
-			if err != nil {
-				return err
-			}
-			if err := atomicfile.Write(path, pem, 0o644); err != nil {
-				return err
-			}
-			rotated = append(rotated, path)
+	err := walkCerts(dirs, func(path string, cert *x509.Certificate) error {
+		if cert.IsCA {
 			return nil
-		})
-		if err != nil {
-			return rotated, err
 		}
-	}
-	return rotated, nil
+		i := slices.IndexFunc(cas, func(ca *CA) bool { return cert.CheckSignatureFrom(ca.Cert) == nil })
+		if i < 0 {
+			return nil // not wren's (or signed by a CA since replaced)
+		}
+		pem, err := issue(cas[i], specOf(cert), cert.PublicKey, now)
+		if err != nil {
+			return err
+		}
+		if err := atomicfile.Write(path, pem, 0o644); err != nil {
+			return err
+		}
+		rotated = append(rotated, path)
+		return nil
+	})
+	return rotated, err
 }
 
 // specOf is the LeafSpec a certificate was issued for.

@@ -91,18 +91,11 @@ func (s *ServerPKI) Start(ctx context.Context) error {
 		return err
 	}
 	s.Go(ctx, func(ctx context.Context) error {
-		tick := time.NewTicker(RenewInterval())
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-tick.C:
-				if err := s.ensure(); err != nil {
-					s.log.Error("renewing certificates failed; retrying", "err", err, "in", RenewInterval())
-				}
+		return EveryRenewInterval(ctx, func() {
+			if err := s.ensure(); err != nil {
+				s.log.Error("renewing certificates failed; retrying", "err", err, "in", RenewInterval())
 			}
-		}
+		})
 	})
 	return nil
 }

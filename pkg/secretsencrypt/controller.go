@@ -150,7 +150,7 @@ func (c *Controller) Start(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := c.write(Keys{Enabled: true, Keys: []Key{key}}); err != nil {
+		if _, err := c.write(Keys{Enabled: true, Keys: []Key{key}}); err != nil {
 			return err
 		}
 		c.cfg.Log.Info("secrets encryption turned on", "provider", key.Provider, "key", key.Name)
@@ -304,10 +304,7 @@ func (c *Controller) request(st state) error {
 // apply writes keys and waits until the apiserver uses them; on failure the
 // previous file (old) is put back.
 func (c *Controller) apply(ctx context.Context, old []byte, keys Keys) error {
-	if err := c.write(keys); err != nil {
-		return err
-	}
-	b, err := os.ReadFile(c.cfg.ConfigFile)
+	b, err := c.write(keys)
 	if err != nil {
 		return err
 	}
@@ -320,12 +317,13 @@ func (c *Controller) apply(ctx context.Context, old []byte, keys Keys) error {
 	return nil
 }
 
-func (c *Controller) write(keys Keys) error {
+// write stores keys as the configuration file and returns its content.
+func (c *Controller) write(keys Keys) ([]byte, error) {
 	b, err := keys.Marshal()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return atomicfile.Write(c.cfg.ConfigFile, b, 0o600)
+	return b, atomicfile.Write(c.cfg.ConfigFile, b, 0o600)
 }
 
 // waitLoaded polls until the apiserver runs the configuration with hash want.

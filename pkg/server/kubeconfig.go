@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/wren-k8s/wren/pkg/component"
 	"github.com/wren-k8s/wren/pkg/kubeconfig"
@@ -47,18 +46,11 @@ func (a *adminKubeconfig) Start(ctx context.Context) error {
 		return err
 	}
 	a.Go(ctx, func(ctx context.Context) error {
-		tick := time.NewTicker(pki.RenewInterval())
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-tick.C:
-				if err := a.write(); err != nil {
-					a.log.Error("rewriting the admin kubeconfig failed", "err", err)
-				}
+		return pki.EveryRenewInterval(ctx, func() {
+			if err := a.write(); err != nil {
+				a.log.Error("rewriting the admin kubeconfig failed", "err", err)
 			}
-		}
+		})
 	})
 	return nil
 }
