@@ -59,8 +59,9 @@ func (b *bootstrap) Start(ctx context.Context) error {
 	return nil
 }
 
-// renew asks for new certificates when one of the node's is due: the
-// kubelet, kube-proxy and flannel re-read the files, so nothing restarts.
+// renew asks for new certificates when one of the node's is due or the
+// server's CA bundle changed: the kubelet, kube-proxy and flannel re-read
+// the files (certificates and CA bundles), so nothing restarts.
 func (b *bootstrap) renew(ctx context.Context) error {
 	return pki.EveryRenewInterval(ctx, func() {
 		due := false
@@ -68,7 +69,7 @@ func (b *bootstrap) renew(ctx context.Context) error {
 			cert, _ := b.files.Cert(kind)
 			due = due || pki.NeedsRenewal(cert, time.Now())
 		}
-		if !due {
+		if !due && !b.creds.CAChanged(ctx, b.files) {
 			return
 		}
 		if err := b.creds.Issue(ctx, b.node, b.files); err != nil {

@@ -70,4 +70,8 @@ func (f Files) Cert(k nodecert.Kind) (string, string) {
 // Credentials issues (or renews) a node's certificates and CA files into files.
 type Credentials interface {
 	Issue(ctx context.Context, node NodeIdentity, files Files) error
+	// CAChanged reports whether the server's CA bundle is no longer the
+	// node's copy in files (a CA rotation): the node then asks for
+	// certificates of the new CA and the new bundle.
+	CAChanged(ctx context.Context, files Files) bool
 }

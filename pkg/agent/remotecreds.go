@@ -3,6 +3,7 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -68,7 +69,22 @@ func (r RemoteCredentials) Issue(ctx context.Context, node NodeIdentity, files F
 			return err
 		}
 	}
+	r.Client.Trust([]byte(resp.ServerCA))
 	return nil
+}
+
+// CAChanged implements Credentials: it compares the server's /cacerts with
+// the node's copy. An unreachable server changed nothing.
+func (r RemoteCredentials) CAChanged(ctx context.Context, files Files) bool {
+	if r.Client == nil {
+		return false
+	}
+	ca, err := r.Client.CACerts(ctx)
+	if err != nil {
+		return false
+	}
+	cur, err := os.ReadFile(files.ServerCA())
+	return err != nil || !bytes.Equal(ca, cur)
 }
 
 // useCurrent accepts the node's existing certificates when they are all

@@ -15,8 +15,10 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
+	"github.com/wren-k8s/wren/pkg/internal/tlsroots"
 	"github.com/wren-k8s/wren/pkg/token"
 )
 
@@ -30,8 +32,9 @@ type Client struct {
 	URL   string
 	token token.Token
 	// CA is the server's CA bundle, as pinned.
-	CA   []byte
-	http *http.Client
+	CA    []byte
+	roots atomic.Pointer[x509.CertPool]
+	http  *http.Client
 }
 
 // requestTimeout bounds each request to the supervisor.
@@ -47,7 +50,7 @@ func Dial(ctx context.Context, url string, tok token.Token, log *slog.Logger) (*
 		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, // verified by hash below
 		Proxy:           http.ProxyFromEnvironment,
 	}}
-	ca, status, err := get(ctx, insecure, url+PathCACerts, "")
+	ca, status, peer, err := get(ctx, insecure, url+PathCACerts)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +60,7 @@ func Dial(ctx context.Context, url string, tok token.Token, log *slog.Logger) (*
 	}
 	if tok.CAHash == "" {
 		log.Warn("the token pins no CA (a bare secret): trusting the server's CA on first use without checking it; use the full W10... token from the server's token file", "server", url, "ca-hash", token.CAHash(ca))
-	} else if err := tok.CheckCA(ca); err != nil {
+	} else if !tok.PinsBundle(ca) && !chainsTo(peer, tok.PinnedCert(ca)) {
 		return nil, fmt.Errorf("--token: the CA of %s does not match the hash in the token: the token is for another cluster (or the server is not who it claims to be)", url)
 	}
 	return New(url, tok, ca), nil
@@ -65,10 +68,30 @@ func Dial(ctx context.Context, url string, tok token.Token, log *slog.Logger) (*
 
 // New returns a client for a server whose CA bundle is already known.
 func New(url string, tok token.Token, ca []byte) *Client {
+	c := &Client{URL: strings.TrimSuffix(url, "/"), token: tok, CA: ca}
+	c.Trust(ca)
+	c.http = &http.Client{Timeout: requestTimeout, Transport: &http.Transport{
+		TLSClientConfig: tlsroots.Config(func() (*x509.CertPool, error) { return c.roots.Load(), nil }),
+		Proxy:           http.ProxyFromEnvironment,
+	}}
+	return c
+}
+
+// Trust makes the client verify the server against the CA bundle ca from
+// the next connection on: the bundle a CA rotation sent the node.
+func (c *Client) Trust(ca []byte) {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(ca)
-	return &Client{URL: strings.TrimSuffix(url, "/"), token: tok, CA: ca, http: &http.Client{Timeout: requestTimeout,
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, Proxy: http.ProxyFromEnvironment}}}
+	c.roots.Store(pool)
+}
+
+// CACerts fetches the server's current CA bundle over the verified connection.
+func (c *Client) CACerts(ctx context.Context) ([]byte, error) {
+	b, status, _, err := get(ctx, c.http, c.URL+PathCACerts)
+	if err == nil && status != http.StatusOK {
+		err = fmt.Errorf("GET %s: status %d", PathCACerts, status)
+	}
+	return b, err
 }
 
 // UseClientCert makes the client present the node's client certificate
@@ -136,21 +159,43 @@ func (c *Client) Call(ctx context.Context, method, path string, in, out any) err
 	return nil
 }
 
-func get(ctx context.Context, hc *http.Client, url, _ string) ([]byte, int, error) {
+// get fetches url; it also returns the certificates the server presented.
+func get(ctx context.Context, hc *http.Client, url string) ([]byte, int, []*x509.Certificate, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return nil, 0, fmt.Errorf("--server: %w", err)
+		return nil, 0, nil, fmt.Errorf("--server: %w", err)
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, 0, unreachable(url, err)
+		return nil, 0, nil, unreachable(url, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return nil, 0, unreachable(url, err)
+		return nil, 0, nil, unreachable(url, err)
 	}
-	return b, resp.StatusCode, nil
+	var peer []*x509.Certificate
+	if resp.TLS != nil {
+		peer = resp.TLS.PeerCertificates
+	}
+	return b, resp.StatusCode, peer, nil
+}
+
+// chainsTo reports whether the serving certificate the server presented
+// (with the chain it sent) verifies against ca: then the bundle it served
+// is its own, even though the token pins only one CA of it (a token made
+// before a CA rotation). Nothing is trusted on a nil ca.
+func chainsTo(peer []*x509.Certificate, ca *x509.Certificate) bool {
+	if ca == nil || len(peer) == 0 {
+		return false
+	}
+	roots, inter := x509.NewCertPool(), x509.NewCertPool()
+	roots.AddCert(ca)
+	for _, c := range peer[1:] {
+		inter.AddCert(c)
+	}
+	_, err := peer[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
+	return err == nil
 }
 
 // unreachable marks transport errors as ErrUnreachable, except TLS failures

@@ -18,6 +18,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +27,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wren-k8s/wren/pkg/pki"
 	"github.com/wren-k8s/wren/pkg/token"
 )
 
@@ -129,4 +132,58 @@ func TestJoinClockSkew(t *testing.T) {
 			assert.NotErrorIs(t, err, ErrUnreachable, "not retried as if the network were down")
 		})
 	}
+}
+
+// caServer serves bundle at /cacerts with the given serving certificate files.
+func caServer(t *testing.T, bundle []byte, cert tls.Certificate) string {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write(bundle)
+	}))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// A token made before `wren certificate rotate-ca` pins the old CA, which
+// the rotated bundle keeps: it joins when the server's certificate chains
+// to that CA, and an impostor that merely appends the old CA to its own
+// bundle is refused.
+func TestJoinAfterCARotation(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	require.NoError(t, pki.NewServer(dir, []string{"localhost"}, []netip.Addr{netip.MustParseAddr("127.0.0.1")}, quiet()).Start(ctx))
+	p := pki.Paths{Dir: dir}
+	oldCA, err := os.ReadFile(p.ServerCA())
+	require.NoError(t, err)
+	old := token.Token{CAHash: token.CAHash(oldCA), User: token.UserNode, Secret: "good"}
+	require.NoError(t, pki.RotateCA(p, "", time.Now()))
+	_, err = pki.RotateLeaves(p, time.Now(), dir)
+	require.NoError(t, err)
+	newCA, err := os.ReadFile(p.ServerCA())
+	require.NoError(t, err)
+	cert, err := tls.LoadX509KeyPair(p.ServingAPIServer())
+	require.NoError(t, err)
+	url := caServer(t, newCA, cert)
+
+	c, err := Dial(ctx, url, old, quiet())
+	require.NoError(t, err, "a token pinning the previous CA")
+	assert.Equal(t, newCA, c.CA)
+	_, err = Dial(ctx, url, token.Token{CAHash: token.CAHash(newCA), User: token.UserNode, Secret: "good"}, quiet())
+	require.NoError(t, err, "a token pinning the new CA")
+
+	// An impostor: a server PKI of its own, serving its CA with the old one appended.
+	other := t.TempDir()
+	require.NoError(t, pki.NewServer(other, []string{"localhost"}, []netip.Addr{netip.MustParseAddr("127.0.0.1")}, quiet()).Start(ctx))
+	op := pki.Paths{Dir: other}
+	impostorCA, err := os.ReadFile(op.ServerCA())
+	require.NoError(t, err)
+	impostorCert, err := tls.LoadX509KeyPair(op.ServingAPIServer())
+	require.NoError(t, err)
+	evil := caServer(t, append(append([]byte{}, impostorCA...), oldCA...), impostorCert)
+	_, err = Dial(ctx, evil, old, quiet())
+	assert.ErrorContains(t, err, "the token is for another cluster")
 }

@@ -37,9 +37,15 @@ const (
 
 // CA is a loaded certificate authority.
 type CA struct {
-	Cert    *x509.Certificate
-	Key     crypto.Signer
+	// Cert is the bundle's certificate for Key: the one that signs.
+	Cert *x509.Certificate
+	Key  crypto.Signer
+	// CertPEM is the whole bundle file: what peers of this CA trust.
 	CertPEM []byte
+	// Chain holds the bundle's other certificates for Key (the new CA
+	// cross-signed by the one it replaced, see RotateCA), PEM. Every leaf
+	// carries it, so peers that trust only the previous CA accept the leaf.
+	Chain []byte
 }
 
 // LeafSpec describes a leaf certificate.
@@ -74,27 +80,76 @@ func LoadOrCreateCA(certPath, keyPath, commonName string, now time.Time) (*CA, e
 	if err != nil {
 		return nil, err
 	}
-	cert, err := parseCert(certPEM)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", certPath, err)
-	}
 	key, err := readKey(keyPath)
 	if err != nil {
 		return nil, err
 	}
-	if !samePublicKey(cert.PublicKey, key.Public()) {
+	ca, err := caFromBundle(certPEM, key)
+	if errors.Is(err, errKeyNotInBundle) {
 		return nil, fmt.Errorf("CA key %s does not belong to certificate %s", keyPath, certPath)
+	} else if err != nil {
+		return nil, fmt.Errorf("%s: %w", certPath, err)
 	}
-	if !cert.IsCA {
-		return nil, fmt.Errorf("%s is not a CA certificate", certPath)
+	if now.After(ca.Cert.NotAfter) {
+		return nil, fmt.Errorf("CA %s expired on %s: every certificate it signed is invalid", certPath, ca.Cert.NotAfter.Format(time.DateOnly))
 	}
-	if now.After(cert.NotAfter) {
-		return nil, fmt.Errorf("CA %s expired on %s: every certificate it signed is invalid", certPath, cert.NotAfter.Format(time.DateOnly))
+	return ca, nil
+}
+
+var errKeyNotInBundle = errors.New("no certificate in the bundle belongs to the CA key")
+
+// caFromBundle finds key's CA certificate in a bundle: the first certificate
+// for key that signed itself, else the first for key. During a crash in the
+// middle of RotateCA the bundle is already new and the key still the old
+// one, so the old CA goes on signing and a re-run completes the rotation.
+func caFromBundle(bundle []byte, key crypto.Signer) (*CA, error) {
+	certs, err := parseCerts(bundle)
+	if err != nil {
+		return nil, err
 	}
-	return &CA{Cert: cert, Key: key, CertPEM: certPEM}, nil
+	var own []*x509.Certificate
+	for _, c := range certs {
+		if samePublicKey(c.PublicKey, key.Public()) {
+			own = append(own, c)
+		}
+	}
+	if len(own) == 0 {
+		return nil, errKeyNotInBundle
+	}
+	i := slices.IndexFunc(own, func(c *x509.Certificate) bool { return c.CheckSignatureFrom(c) == nil })
+	if i < 0 {
+		i = 0
+	}
+	ca := &CA{Cert: own[i], Key: key, CertPEM: bundle}
+	if !ca.Cert.IsCA {
+		return nil, errors.New("not a CA certificate")
+	}
+	for j, c := range own {
+		if j != i && c.IsCA {
+			ca.Chain = append(ca.Chain, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+		}
+	}
+	return ca, nil
 }
 
 func createCA(certPath, keyPath, commonName string, now time.Time) (*CA, error) {
+	ca, err := newCA(commonName, now)
+	if err != nil {
+		return nil, err
+	}
+	// Key first: a crash between the two writes leaves a key without a
+	// certificate, which the next start reports instead of silently replacing.
+	if err := writeKey(keyPath, ca.Key); err != nil {
+		return nil, err
+	}
+	if err := atomicfile.Write(certPath, ca.CertPEM, 0o644); err != nil {
+		return nil, err
+	}
+	return ca, nil
+}
+
+// newCA makes a self-signed CA valid CALifetime; its CN is commonName@<unix time>.
+func newCA(commonName string, now time.Time) (*CA, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
@@ -113,16 +168,7 @@ func createCA(certPath, keyPath, commonName string, now time.Time) (*CA, error) 
 		return nil, err
 	}
 	cert, _ := x509.ParseCertificate(der)
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	// Key first: a crash between the two writes leaves a key without a
-	// certificate, which the next start reports instead of silently replacing.
-	if err := writeKey(keyPath, key); err != nil {
-		return nil, err
-	}
-	if err := atomicfile.Write(certPath, certPEM, 0o644); err != nil {
-		return nil, err
-	}
-	return &CA{Cert: cert, Key: key, CertPEM: certPEM}, nil
+	return &CA{Cert: cert, Key: key, CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}, nil
 }
 
 // EnsureLeaf makes sure certPath holds a certificate for spec, signed by ca and
@@ -199,7 +245,7 @@ func issue(ca *CA, spec LeafSpec, pub crypto.PublicKey, now time.Time) ([]byte, 
 	if err != nil {
 		return nil, fmt.Errorf("sign %s: %w", spec.CommonName, err)
 	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), nil
+	return append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), ca.Chain...), nil
 }
 
 // EnsureRSAKey creates an RSA private key at path unless one is there; it is
@@ -223,6 +269,30 @@ func parseCert(b []byte) (*x509.Certificate, error) {
 		return nil, errors.New("no PEM certificate")
 	}
 	return x509.ParseCertificate(block.Bytes)
+}
+
+// parseCerts returns every certificate of a PEM bundle, at least one.
+func parseCerts(b []byte) ([]*x509.Certificate, error) {
+	var out []*x509.Certificate
+	for {
+		var block *pem.Block
+		block, b = pem.Decode(b)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no PEM certificate")
+	}
+	return out, nil
 }
 
 func readKey(path string) (crypto.Signer, error) {

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net/netip"
-	"os"
 	"slices"
 	"time"
 
@@ -15,31 +14,39 @@ import (
 
 // RotateLeaves signs a new certificate, with the same subject, names, usage
 // and key, for every leaf certificate (*.crt that is not a CA) under dirs
-// that one of the CAs in caPaths signed. A running server's components and
-// node pick the new files up. It returns the files rewritten.
+// that a certificate of one of the server's CA bundles (caPaths) signed,
+// with that bundle's current CA: after RotateCA, the leaves move to the new
+// CAs. A running server's components and node pick the new files up. It
+// returns the files rewritten.
 func RotateLeaves(caPaths Paths, now time.Time, dirs ...string) ([]string, error) {
-	var cas []*CA
-	for _, f := range [][2]string{
-		{caPaths.ServerCA(), caPaths.ServerCAKey()},
-		{caPaths.ClientCA(), caPaths.ClientCAKey()},
-		{caPaths.RequestHeaderCA(), caPaths.RequestHeaderCAKey()},
-	} {
-		ca, err := loadCA(f[0], f[1])
+	type family struct {
+		signer  *CA
+		members []*x509.Certificate
+	}
+	var cas []family
+	for _, f := range caPaths.cas() {
+		ca, err := LoadCA(f.cert, f.key, now)
 		if err != nil {
-			return nil, fmt.Errorf("CA %s: %w", f[0], err)
+			return nil, err
 		}
-		cas = append(cas, ca)
+		members, err := parseCerts(ca.CertPEM)
+		if err != nil {
+			return nil, fmt.Errorf("CA %s: %w", f.cert, err)
+		}
+		cas = append(cas, family{signer: ca, members: members})
 	}
 	var rotated []string
 	err := walkCerts(dirs, func(path string, cert *x509.Certificate) error {
 		if cert.IsCA {
 			return nil
 		}
-		i := slices.IndexFunc(cas, func(ca *CA) bool { return cert.CheckSignatureFrom(ca.Cert) == nil })
+		i := slices.IndexFunc(cas, func(f family) bool {
+			return slices.ContainsFunc(f.members, func(ca *x509.Certificate) bool { return cert.CheckSignatureFrom(ca) == nil })
+		})
 		if i < 0 {
 			return nil // not wren's (or signed by a CA since replaced)
 		}
-		pem, err := issue(cas[i], specOf(cert), cert.PublicKey, now)
+		pem, err := issue(cas[i].signer, specOf(cert), cert.PublicKey, now)
 		if err != nil {
 			return err
 		}
@@ -62,21 +69,4 @@ func specOf(cert *x509.Certificate) LeafSpec {
 		}
 	}
 	return spec
-}
-
-// loadCA reads an existing CA and its key.
-func loadCA(certPath, keyPath string) (*CA, error) {
-	b, err := os.ReadFile(certPath)
-	if err != nil {
-		return nil, err
-	}
-	cert, err := parseCert(b)
-	if err != nil {
-		return nil, err
-	}
-	key, err := readKey(keyPath)
-	if err != nil {
-		return nil, err
-	}
-	return &CA{Cert: cert, Key: key, CertPEM: b}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/wren-k8s/wren/pkg/component"
@@ -37,6 +38,10 @@ func (p Paths) file(name string) string { return filepath.Join(p.Dir, name) }
 // ServerCA is the CA that signs serving certificates; its bundle is what join tokens pin.
 func (p Paths) ServerCA() string    { return p.file("server-ca.crt") }
 func (p Paths) ServerCAKey() string { return p.file("server-ca.key") }
+
+// NoChain is the file with a CA bundle's signing certificate alone (k3s's
+// name): upstream signers (the controller manager's) take exactly one.
+func NoChain(caFile string) string { return strings.TrimSuffix(caFile, ".crt") + ".nochain.crt" }
 
 // ClientCA signs the client certificates the apiserver accepts.
 func (p Paths) ClientCA() string    { return p.file("client-ca.crt") }
@@ -121,6 +126,14 @@ func (s *ServerPKI) ensure() error {
 	rhCA, err := LoadOrCreateCA(p.RequestHeaderCA(), p.RequestHeaderCAKey(), "wren-request-header-ca", now)
 	if err != nil {
 		return err
+	}
+	for _, ca := range []struct {
+		ca   *CA
+		file string
+	}{{serverCA, p.ServerCA()}, {clientCA, p.ClientCA()}, {rhCA, p.RequestHeaderCA()}} {
+		if err := writeNoChain(ca.file, ca.ca); err != nil {
+			return err
+		}
 	}
 	if err := EnsureRSAKey(p.ServiceAccountKey()); err != nil {
 		return fmt.Errorf("service-account key: %w", err)

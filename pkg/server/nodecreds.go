@@ -71,3 +71,15 @@ func (l localCredentials) Issue(ctx context.Context, node agent.NodeIdentity, fi
 	}
 	return nil
 }
+
+// CAChanged implements agent.Credentials: the server's bundles are here.
+func (l localCredentials) CAChanged(_ context.Context, files agent.Files) bool {
+	for src, dst := range map[string]string{l.certs.ServerCA(): files.ServerCA(), l.certs.ClientCA(): files.ClientCA()} {
+		a, err1 := os.ReadFile(src)
+		b, err2 := os.ReadFile(dst)
+		if err1 == nil && (err2 != nil || !bytes.Equal(a, b)) {
+			return true
+		}
+	}
+	return false
+}

@@ -89,7 +89,7 @@ func EnsureServer(path, caFile, given string) (Token, error) {
 		if err := stored.CheckCA(ca); err != nil {
 			return Token{}, fmt.Errorf("token file %s: its CA hash does not match %s", path, caFile)
 		}
-		return stored, nil
+		return stored, repin(path, &stored, ca)
 	case !errors.Is(err, os.ErrNotExist):
 		return Token{}, err
 	}
@@ -104,4 +104,39 @@ func EnsureServer(path, caFile, given string) (Token, error) {
 		return Token{}, err
 	}
 	return tok, nil
+}
+
+// repin rewrites the token file at path when its CA hash is not that of the
+// bundle's current CA: after a CA rotation, the tokens the server hands out
+// pin the new CA (those made before still work, see CheckCA).
+func repin(path string, t *Token, ca []byte) error {
+	if t.CAHash == "" || t.CAHash == CAHash(ca) {
+		return nil
+	}
+	t.CAHash = CAHash(ca)
+	return atomicfile.Write(path, []byte(t.String()+"\n"), 0o600)
+}
+
+// Repin updates the server and agent token files to pin the CA bundle in
+// caFile (after `wren certificate rotate-ca`); missing files are skipped.
+func Repin(caFile string, paths ...string) error {
+	ca, err := os.ReadFile(caFile)
+	if err != nil {
+		return err
+	}
+	for _, p := range paths {
+		t, err := readToken(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return fmt.Errorf("token file %s: %w", p, err)
+		}
+		if err := t.CheckCA(ca); err != nil {
+			return fmt.Errorf("token file %s: its CA hash does not match %s", p, caFile)
+		}
+		if err := repin(p, &t, ca); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -2,17 +2,23 @@
 
 // Package token formats, parses and checks wren join tokens.
 //
-// A full token pins the cluster CA: W10<sha256 of the CA bundle, hex>::<user>:<secret>,
-// or W10<hash>::<id>.<secret> for a bootstrap token.
-// A joining node downloads the CA bundle without verification and trusts it
-// only if its hash matches. A short token is the secret alone and pins nothing.
+// A full token pins the cluster CA: W10<sha256 of the CA, hex>::<user>:<secret>,
+// or W10<hash>::<id>.<secret> for a bootstrap token. The hash is that of the
+// CA bundle's first certificate (PEM), which is the whole bundle of a
+// cluster that never rotated its CA, as in k3s. A joining node downloads
+// the CA bundle without verification and trusts it only if the token pins
+// it: its hash is the bundle's, or that of one of its certificates to which
+// the server's own certificate chains (a token made before a CA rotation).
+// A short token is the secret alone and pins nothing.
 package token
 
 import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/x509"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"strings"
@@ -29,7 +35,7 @@ const (
 
 // Token is a parsed join token.
 type Token struct {
-	// CAHash is the hex sha256 of the CA bundle; empty for a short token.
+	// CAHash is the hex sha256 of the CA (see CAHash); empty for a short token.
 	CAHash string
 	User   string
 	Secret string
@@ -81,21 +87,58 @@ func (t Token) String() string {
 	return Prefix + t.CAHash + "::" + t.User + ":" + t.Secret
 }
 
-// CAHash returns the hex sha256 of a CA bundle as it appears in tokens.
+// CAHash returns the hex sha256 of a CA bundle's first certificate (PEM)
+// as it appears in tokens; of the whole bundle if it holds none.
 func CAHash(caBundle []byte) string {
-	sum := sha256.Sum256(caBundle)
+	if block, _ := pem.Decode(caBundle); block != nil {
+		return hashHex(pem.EncodeToMemory(block))
+	}
+	return hashHex(caBundle)
+}
+
+func hashHex(b []byte) string {
+	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
 
-// CheckCA verifies that a full token pins caBundle; short tokens pass.
+// PinsBundle reports whether a full token holds the hash of caBundle as a
+// whole, or of its first certificate, the CA that signs now.
+func (t Token) PinsBundle(caBundle []byte) bool {
+	return t.CAHash != "" && (t.is(hashHex(caBundle)) || t.is(CAHash(caBundle)))
+}
+
+// CheckCA verifies that a full token pins caBundle (PinsBundle), or one of
+// its certificates: the CA of a token made before a CA rotation, which the
+// rotated bundle keeps. Short tokens pass. Only for a bundle from a trusted
+// place; one from the network must also chain the server's certificate to
+// PinnedCert (join.Dial does).
 func (t Token) CheckCA(caBundle []byte) error {
-	if t.CAHash == "" {
+	if t.CAHash == "" || t.PinsBundle(caBundle) || t.PinnedCert(caBundle) != nil {
 		return nil
 	}
-	if subtle.ConstantTimeCompare([]byte(t.CAHash), []byte(CAHash(caBundle))) != 1 {
-		return ErrCAMismatch
+	return ErrCAMismatch
+}
+
+// PinnedCert returns the certificate of caBundle whose PEM hash the token
+// holds, or nil.
+func (t Token) PinnedCert(caBundle []byte) *x509.Certificate {
+	for rest := caBundle; t.CAHash != ""; {
+		var block *pem.Block
+		if block, rest = pem.Decode(rest); block == nil {
+			return nil
+		}
+		if block.Type != "CERTIFICATE" || !t.is(hashHex(pem.EncodeToMemory(block))) {
+			continue
+		}
+		if c, err := x509.ParseCertificate(block.Bytes); err == nil {
+			return c
+		}
 	}
 	return nil
+}
+
+func (t Token) is(hash string) bool {
+	return subtle.ConstantTimeCompare([]byte(t.CAHash), []byte(hash)) == 1
 }
 
 // SameSecret compares secrets in constant time.

@@ -150,3 +150,24 @@ func TestRotate(t *testing.T) {
 	_, err = EnsureServer(path, caFile, "newsecret")
 	require.ErrorIs(t, err, ErrRotatedAway)
 }
+
+// After a CA rotation the bundle is new CA, cross-signed copy, old CA: a
+// token made before pins the old CA, one made after the new; a token for
+// another CA pins nothing of it.
+func TestCAHashAcrossRotation(t *testing.T) {
+	t.Parallel()
+	oldCA := "-----BEGIN CERTIFICATE-----\nMIIBdzCCAR2gAwIBAgIBATAKBggqhkjOPQQDAjAAMB4XDTI0MDEwMTAwMDAwMFoX\n-----END CERTIFICATE-----\n"
+	// Not parseable certificates: CAHash and PinsBundle work on PEM alone.
+	newCA := strings.Replace(oldCA, "MIIB", "MIIC", 1)
+	bundle := []byte(newCA + newCA + oldCA)
+	before := Token{CAHash: CAHash([]byte(oldCA)), User: UserNode, Secret: "s"}
+	after := Token{CAHash: CAHash(bundle), User: UserNode, Secret: "s"}
+	assert.Equal(t, CAHash([]byte(newCA)), after.CAHash, "a token pins the CA that signs now")
+	assert.True(t, after.PinsBundle(bundle))
+	assert.False(t, before.PinsBundle(bundle))
+	assert.True(t, Token{CAHash: hashHex(bundle)}.PinsBundle(bundle), "k3s's whole-bundle hash")
+	assert.Equal(t, CAHash([]byte(oldCA)), hashHex([]byte(oldCA)), "one CA: the same hash as k3s's")
+	other := Token{CAHash: CAHash([]byte("x")), User: UserNode, Secret: "s"}
+	assert.ErrorIs(t, other.CheckCA(bundle), ErrCAMismatch)
+	assert.NoError(t, after.CheckCA(bundle))
+}

@@ -7,7 +7,6 @@ package certificate
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -22,7 +21,7 @@ import (
 // NewCommand returns `wren certificate` and its subcommands.
 func NewCommand(stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{Use: "certificate", Short: "Inspect and renew wren's certificates"}
-	cmd.AddCommand(checkCommand(stdout), rotateCommand(stdout))
+	cmd.AddCommand(checkCommand(stdout), rotateCommand(stdout), rotateCACommand(stdout))
 	return cmd
 }
 
@@ -73,9 +72,9 @@ func rotateCommand(stdout io.Writer) *cobra.Command {
 		Short: "Renew every leaf certificate of a server's data dir now (its node's too); a running server uses them at once",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			serverTLS := filepath.Join(dataDir, "server", "tls")
-			if _, err := os.Stat(pki.Paths{Dir: serverTLS}.ServerCAKey()); err != nil {
-				return fmt.Errorf("--data-dir %s: no server CA key under %s: on an agent, restart it to renew its certificates from its server (it also renews them itself before they expire)", dataDir, serverTLS)
+			serverTLS, err := serverTLSDir(dataDir)
+			if err != nil {
+				return err
 			}
 			files, err := pki.RotateLeaves(pki.Paths{Dir: serverTLS}, time.Now(), serverTLS, filepath.Join(dataDir, "agent", "tls"))
 			for _, f := range files {

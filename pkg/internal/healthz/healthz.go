@@ -8,14 +8,13 @@ package healthz
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
+	"github.com/wren-k8s/wren/pkg/internal/tlsroots"
 	"github.com/wren-k8s/wren/pkg/pki"
 )
 
@@ -29,12 +28,10 @@ type Probe struct {
 // NewAPIServer probes the apiserver, verifying it against the server CA and
 // authenticating as the given client identity.
 func NewAPIServer(url string, certs pki.Paths, client string) (*Probe, error) {
-	ca, err := os.ReadFile(certs.ServerCA())
-	if err != nil {
+	roots := tlsroots.File(certs.ServerCA()) // re-read: the CA may be rotated
+	if _, err := roots(); err != nil {
 		return nil, err
 	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(ca)
 	certFile, keyFile := certs.Client(client)
 	if _, err := tls.LoadX509KeyPair(certFile, keyFile); err != nil {
 		return nil, err
@@ -45,7 +42,9 @@ func NewAPIServer(url string, certs pki.Paths, client string) (*Probe, error) {
 		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 		return &cert, err
 	}
-	return probeWith(url, &tls.Config{RootCAs: pool, GetClientCertificate: getCert, MinVersion: tls.VersionTLS12}), nil
+	cfg := tlsroots.Config(roots)
+	cfg.GetClientCertificate = getCert
+	return probeWith(url, cfg), nil
 }
 
 // NewLoopbackTLS probes a component's own health endpoint on loopback. The
