@@ -39,6 +39,13 @@ func (e *Extractor) Start(context.Context) error {
 		return err
 	}
 	e.log.Debug("payload in place", "dir", dir, "took", time.Since(t0).Round(time.Millisecond))
+	removed, err := Prune(e.dataDir)
+	for _, d := range removed {
+		e.log.Info("removed the payload of an older release", "dir", d)
+	}
+	if err != nil {
+		e.log.Warn("pruning old payloads failed; they stay", "err", err)
+	}
 	return nil
 }
 

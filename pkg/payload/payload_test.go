@@ -4,6 +4,7 @@ package payload
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -95,4 +96,45 @@ func TestCorruptPayloadIsRefused(t *testing.T) {
 	assert.True(t, os.IsNotExist(statErr), "nothing half-written is left in place")
 	_, linkErr := os.Readlink(filepath.Join(data, "current"))
 	assert.Error(t, linkErr)
+}
+
+// Three releases in turn: the oldest payload goes, current and previous
+// stay; a payload a running process was started from stays too.
+func TestPruneKeepsCurrentPreviousAndInUse(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	var dirs []string
+	for _, v := range []string{"v1", "v2", "v3"} {
+		bin, _ := fakeBinary(t, map[string]string{"bin/runc": v})
+		p, err := Open(bin)
+		require.NoError(t, err)
+		dir, err := p.Extract(data)
+		require.NoError(t, err)
+		dirs = append(dirs, dir)
+	}
+	require.NoError(t, os.MkdirAll(filepath.Join(data, "not-a-payload"), 0o755))
+	removed, err := Prune(data)
+	require.NoError(t, err)
+	assert.Equal(t, []string{dirs[0]}, removed)
+	for _, d := range append(dirs[1:], filepath.Join(data, "not-a-payload")) {
+		assert.DirExists(t, d)
+	}
+
+	// A fourth release while a process runs from the second one's directory.
+	b, err := os.ReadFile("/bin/sleep")
+	require.NoError(t, err)
+	sleeper := filepath.Join(dirs[1], "bin", "sleep")
+	require.NoError(t, os.WriteFile(sleeper, b, 0o755))
+	cmd := exec.Command(sleeper, "30")
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	bin, _ := fakeBinary(t, map[string]string{"bin/runc": "v4"})
+	p, err := Open(bin)
+	require.NoError(t, err)
+	_, err = p.Extract(data)
+	require.NoError(t, err)
+	removed, err = Prune(data)
+	require.NoError(t, err)
+	assert.Empty(t, removed, "v2 runs a process, v3 is previous")
+	assert.DirExists(t, dirs[1])
 }
