@@ -4,7 +4,6 @@
 package kubeconfig
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 
@@ -77,11 +76,9 @@ func Update(path string, spec Spec, mode os.FileMode) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, b) {
-		return false, os.Chmod(path, mode)
-	}
-	if err := atomicfile.Write(path, b, mode); err != nil {
+	wrote, err := atomicfile.Update(path, b, mode)
+	if err != nil {
 		return false, fmt.Errorf("kubeconfig %s: %w", path, err)
 	}
-	return true, nil
+	return wrote, nil
 }

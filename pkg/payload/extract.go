@@ -41,10 +41,6 @@ func (p *Payload) Extract(dataDir string) (string, error) {
 	return dir, nil
 }
 
-// Prune removes the payloads of releases before the previous one, once
-// this one is in place (see prune). It returns the directories removed.
-func Prune(dataDir string) ([]string, error) { return prune(dataDir) }
-
 func (p *Payload) extractTo(dataDir, dir string) error {
 	tmp, err := os.MkdirTemp(dataDir, ".extract-"+p.Hash()+"-")
 	if err != nil {

@@ -12,11 +12,12 @@ import (
 // payloadDir matches the names of extracted payloads (Hash).
 var payloadDir = regexp.MustCompile(`^[0-9a-f]{16}$`)
 
-// prune removes the payloads under dataDir that are neither current nor
+// Prune removes the payloads under dataDir that are neither current nor
 // previous (rolling back by one release needs that one) and that no running
 // process was started from (a container's shim from two releases ago keeps
-// its directory). It returns the directories removed.
-func prune(dataDir string) ([]string, error) {
+// its directory), once this release's is in place. It returns the
+// directories removed.
+func Prune(dataDir string) ([]string, error) {
 	keep := map[string]bool{}
 	for _, link := range []string{"current", "previous"} {
 		if target, err := os.Readlink(filepath.Join(dataDir, link)); err == nil {

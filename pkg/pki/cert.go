@@ -126,7 +126,7 @@ func caFromBundle(bundle []byte, key crypto.Signer) (*CA, error) {
 	}
 	for j, c := range own {
 		if j != i && c.IsCA {
-			ca.Chain = append(ca.Chain, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+			ca.Chain = append(ca.Chain, certPEM(c)...)
 		}
 	}
 	return ca, nil
@@ -168,7 +168,7 @@ func newCA(commonName string, now time.Time) (*CA, error) {
 		return nil, err
 	}
 	cert, _ := x509.ParseCertificate(der)
-	return &CA{Cert: cert, Key: key, CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}, nil
+	return &CA{Cert: cert, Key: key, CertPEM: certPEM(cert)}, nil
 }
 
 // EnsureLeaf makes sure certPath holds a certificate for spec, signed by ca and

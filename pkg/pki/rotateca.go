@@ -3,7 +3,6 @@
 package pki
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
@@ -83,11 +82,8 @@ func RotateCA(p Paths, fromDir string, now time.Time) error {
 
 // writeNoChain keeps NoChain(caFile) holding ca's signing certificate.
 func writeNoChain(caFile string, ca *CA) error {
-	want := certPEM(ca.Cert)
-	if b, err := os.ReadFile(NoChain(caFile)); err == nil && bytes.Equal(b, want) {
-		return nil
-	}
-	return atomicfile.Write(NoChain(caFile), want, 0o644)
+	_, err := atomicfile.Update(NoChain(caFile), certPEM(ca.Cert), 0o644)
+	return err
 }
 
 // nextCA is the CA that replaces cur: the user's from fromDir, or a new one.

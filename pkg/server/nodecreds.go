@@ -53,10 +53,8 @@ func (l localCredentials) Issue(ctx context.Context, node agent.NodeIdentity, fi
 		return err
 	}
 	for path, pem := range map[string][]byte{files.ServerCA(): serverCA.CertPEM, files.ClientCA(): clientCA.CertPEM} {
-		if old, err := os.ReadFile(path); err != nil || !bytes.Equal(old, pem) {
-			if err := atomicfile.Write(path, pem, 0o644); err != nil {
-				return err
-			}
+		if _, err := atomicfile.Update(path, pem, 0o644); err != nil {
+			return err
 		}
 	}
 	for _, leaf := range nodecert.Leaves(node.Name, node.IPs) {

@@ -137,9 +137,7 @@ func (t Token) PinnedCert(caBundle []byte) *x509.Certificate {
 	return nil
 }
 
-func (t Token) is(hash string) bool {
-	return subtle.ConstantTimeCompare([]byte(t.CAHash), []byte(hash)) == 1
-}
+func (t Token) is(hash string) bool { return SameSecret(t.CAHash, hash) }
 
 // SameSecret compares secrets in constant time.
 func SameSecret(a, b string) bool {

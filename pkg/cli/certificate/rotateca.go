@@ -3,7 +3,6 @@
 package certificate
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -80,18 +79,15 @@ func serverTLSDir(dataDir string) (string, error) {
 func copyBundles(paths pki.Paths, agentTLS string) error {
 	for src, name := range map[string]string{paths.ServerCA(): "server-ca.crt", paths.ClientCA(): "client-ca.crt"} {
 		dst := filepath.Join(agentTLS, name)
-		old, err := os.ReadFile(dst)
-		if os.IsNotExist(err) {
+		if _, err := os.Stat(dst); os.IsNotExist(err) {
 			continue // no node on this server
 		}
 		b, err := os.ReadFile(src)
 		if err != nil {
 			return err
 		}
-		if !bytes.Equal(old, b) {
-			if err := atomicfile.Write(dst, b, 0o644); err != nil {
-				return err
-			}
+		if _, err := atomicfile.Update(dst, b, 0o644); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@
 package atomicfile
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -46,4 +47,13 @@ func Write(path string, data []byte, mode os.FileMode) error {
 		d.Close()
 	}
 	return nil
+}
+
+// Update is Write unless path already holds data, in which case only its
+// mode is set; it reports whether it wrote.
+func Update(path string, data []byte, mode os.FileMode) (bool, error) {
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
+		return false, os.Chmod(path, mode)
+	}
+	return true, Write(path, data, mode)
 }
