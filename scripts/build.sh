@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds bin/wren: one static binary with Kubernetes, kine, containerd and
-# kubectl inside, plus an appended payload (runc, the containerd shim, CNI
-# plugins, crictl and the pause image, all built from their Go modules).
-# Also builds the test images into build/images/.
+# Builds bin/wren, the one file users download: a small launcher with the
+# release appended, zstd-compressed. The release holds the wren program (one
+# static binary with Kubernetes, kine, containerd and kubectl inside), runc,
+# the containerd shim, CNI plugins, crictl and the images, all built from
+# their Go modules. Also builds the test images into build/images/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(scripts/version.sh)"
@@ -78,18 +79,22 @@ if [ "$(cat build/helpers.stamp 2>/dev/null)" != "$helpers_stamp" ]; then
   echo "$helpers_stamp" > build/helpers.stamp
 fi
 
-# 2. wren itself, then the payload appended to it.
-echo "building bin/wren $WREN_VERSION+k8s${KUBERNETES_VERSION#v} ($GIT_COMMIT)"
+# 2. The wren program into the payload, then the launcher with the payload
+# appended: bin/wren is what users download.
+echo "building the wren program $WREN_VERSION+k8s${KUBERNETES_VERSION#v} ($GIT_COMMIT)"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-if ! CGO_ENABLED=1 go build -tags "$TAGS" -ldflags "$LDFLAGS" -o bin/wren.new ./cmd/wren 2>"$log"; then
+if ! CGO_ENABLED=1 go build -tags "$TAGS" -ldflags "$LDFLAGS" -o "$payload/bin/wren" ./cmd/wren 2>"$log"; then
   cat "$log" >&2
   exit 1
 fi
 # The linker's dlopen warning for a static binary is expected: wren loads no plugins.
 grep -v -e "requires at runtime the shared libraries" -e "in function .pluginOpen" \
   -e "^# github.com/wren-k8s/wren/cmd/wren$" "$log" >&2 || true
-go run ./scripts/payload -src "$payload" -bin bin/wren.new
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o bin/wren.new ./cmd/launcher
+# WREN_PAYLOAD_ZSTD: zstd's level; make release and make bench use -19
+# (about 100 s here), everyday builds a faster -9.
+go run ./scripts/payload -src "$payload" -bin bin/wren.new -zstd "${WREN_PAYLOAD_ZSTD:--9}"
 mv bin/wren.new bin/wren
 for name in kubectl crictl ctr; do ln -sf wren "bin/$name"; done
-ls -l bin/wren | awk '{printf "bin/wren: %d bytes (with payload)\n", $5}'
+ls -l bin/wren | awk '{printf "bin/wren: %d bytes (launcher and compressed release)\n", $5}'

@@ -16,6 +16,7 @@ case "${1:-build}" in
     want gcc gcc
     want /usr/lib/x86_64-linux-gnu/libc.a libc6-dev
     want git git
+    want zstd zstd
     want /usr/lib/x86_64-linux-gnu/libseccomp.a libseccomp-dev
     ;;
   test)

@@ -8,6 +8,8 @@ package config
 import (
 	"os"
 	"path/filepath"
+
+	"github.com/wren-k8s/wren/pkg/internal/datadir"
 )
 
 // Default network settings, the same as k3s.
@@ -136,12 +138,7 @@ func DefaultServer() *Server {
 }
 
 // DefaultDataDir is /var/lib/wren for root and ~/.wren otherwise.
-func DefaultDataDir() string {
-	if os.Geteuid() == 0 {
-		return "/var/lib/wren"
-	}
-	return filepath.Join(homeDir(), ".wren")
-}
+func DefaultDataDir() string { return datadir.Default() }
 
 // DefaultKubeconfigPath is /etc/wren/wren.yaml for root and ~/.kube/wren.yaml otherwise.
 func DefaultKubeconfigPath() string {
@@ -152,7 +149,7 @@ func DefaultKubeconfigPath() string {
 }
 
 // DefaultConfigFile is the config file read when --config is not given.
-const DefaultConfigFile = "/etc/wren/config.yaml"
+const DefaultConfigFile = datadir.ConfigFile
 
 func homeDir() string {
 	if h, err := os.UserHomeDir(); err == nil {

@@ -4,19 +4,18 @@ package payload
 
 import (
 	"archive/tar"
-	"bytes"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
-
-	"github.com/klauspost/compress/zstd"
 )
 
-// Pack turns the directory tree at src into a compressed payload. Entries are
-// sorted and carry no timestamps or owners, so the same input gives the same
-// bytes (and the same hash).
-func Pack(src string) ([]byte, error) {
+// Pack writes the directory tree at src to w as a tar stream, for the
+// caller to compress with zstd (scripts/payload runs the zstd tool with a
+// long window). Entries are sorted and carry no timestamps or owners, so the
+// same input gives the same bytes (and the same hash).
+func Pack(src string, w io.Writer) error {
 	var paths []string
 	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -28,51 +27,47 @@ func Pack(src string) ([]byte, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	sort.Strings(paths)
-	var buf bytes.Buffer
-	zw, err := zstd.NewWriter(&buf, zstd.WithEncoderLevel(zstd.SpeedBestCompression))
-	if err != nil {
-		return nil, err
-	}
-	tw := tar.NewWriter(zw)
+	tw := tar.NewWriter(w)
 	for _, path := range paths {
-		rel, _ := filepath.Rel(src, path)
-		fi, err := os.Lstat(path)
-		if err != nil {
-			return nil, err
-		}
-		h := &tar.Header{Name: filepath.ToSlash(rel), Format: tar.FormatPAX}
-		switch {
-		case fi.IsDir():
-			h.Typeflag, h.Mode = tar.TypeDir, 0o755
-		case fi.Mode()&fs.ModeSymlink != 0:
-			h.Typeflag = tar.TypeSymlink
-			if h.Linkname, err = os.Readlink(path); err != nil {
-				return nil, err
-			}
-		default:
-			h.Typeflag, h.Mode, h.Size = tar.TypeReg, int64(fi.Mode().Perm()), fi.Size()
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			return nil, err
-		}
-		if h.Typeflag == tar.TypeReg {
-			b, err := os.ReadFile(path)
-			if err != nil {
-				return nil, err
-			}
-			if _, err := tw.Write(b); err != nil {
-				return nil, err
-			}
+		if err := packEntry(tw, src, path); err != nil {
+			return err
 		}
 	}
-	if err := tw.Close(); err != nil {
-		return nil, err
+	return tw.Close()
+}
+
+func packEntry(tw *tar.Writer, src, path string) error {
+	rel, _ := filepath.Rel(src, path)
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return err
 	}
-	if err := zw.Close(); err != nil {
-		return nil, err
+	h := &tar.Header{Name: filepath.ToSlash(rel), Format: tar.FormatPAX}
+	switch {
+	case fi.IsDir():
+		h.Typeflag, h.Mode = tar.TypeDir, 0o755
+	case fi.Mode()&fs.ModeSymlink != 0:
+		h.Typeflag = tar.TypeSymlink
+		if h.Linkname, err = os.Readlink(path); err != nil {
+			return err
+		}
+	default:
+		h.Typeflag, h.Mode, h.Size = tar.TypeReg, int64(fi.Mode().Perm()), fi.Size()
 	}
-	return buf.Bytes(), nil
+	if err := tw.WriteHeader(h); err != nil {
+		return err
+	}
+	if h.Typeflag != tar.TypeReg {
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(tw, f)
+	return err
 }

@@ -5,52 +5,51 @@ package payload
 import (
 	"context"
 	"log/slog"
-	"time"
+	"path/filepath"
 
 	"github.com/wren-k8s/wren/pkg/component"
 )
 
-// Extractor is the component that extracts the running binary's payload
-// before anything needs runc, the shim or the CNI plugins.
-type Extractor struct {
+// Installer is the component that makes the release this wren runs from
+// (extracted by the launcher into <data-dir>/data/<hash>/) the current one,
+// before anything needs runc, the shim, the CNI plugins or the images, and
+// prunes older releases.
+type Installer struct {
 	exe, dataDir string
 	log          *slog.Logger
 }
 
-var _ component.Component = (*Extractor)(nil)
+var _ component.Component = (*Installer)(nil)
 
-// NewExtractor returns the payload component for the binary at exe.
-func NewExtractor(exe, dataDir string, log *slog.Logger) *Extractor {
-	return &Extractor{exe: exe, dataDir: dataDir, log: log}
+// NewInstaller returns the payload component for the wren program at exe
+// (<data-dir>/data/<hash>/bin/wren).
+func NewInstaller(exe, dataDir string, log *slog.Logger) *Installer {
+	return &Installer{exe: exe, dataDir: dataDir, log: log}
 }
 
 // Name implements component.Component.
-func (e *Extractor) Name() string { return "payload" }
+func (i *Installer) Name() string { return "payload" }
 
-// Start extracts the payload unless it already is.
-func (e *Extractor) Start(context.Context) error {
-	p, err := Open(e.exe)
-	if err != nil {
+// Start switches data/current to this release and prunes old ones.
+func (i *Installer) Start(context.Context) error {
+	if err := Adopt(i.dataDir, Dir(i.exe)); err != nil {
 		return err
 	}
-	t0 := time.Now()
-	dir, err := p.Extract(e.dataDir)
-	if err != nil {
-		return err
-	}
-	e.log.Debug("payload in place", "dir", dir, "took", time.Since(t0).Round(time.Millisecond))
-	removed, err := Prune(e.dataDir)
+	removed, err := Prune(i.dataDir)
 	for _, d := range removed {
-		e.log.Info("removed the payload of an older release", "dir", d)
+		i.log.Info("removed the payload of an older release", "dir", d)
 	}
 	if err != nil {
-		e.log.Warn("pruning old payloads failed; they stay", "err", err)
+		i.log.Warn("pruning old payloads failed; they stay", "err", err)
 	}
 	return nil
 }
 
+// Dir is the extracted release a wren program at exe runs from.
+func Dir(exe string) string { return filepath.Dir(filepath.Dir(exe)) }
+
 // Ready implements component.Component.
-func (e *Extractor) Ready(context.Context) error { return nil }
+func (i *Installer) Ready(context.Context) error { return nil }
 
 // Stop implements component.Component.
-func (e *Extractor) Stop(context.Context) error { return nil }
+func (i *Installer) Stop(context.Context) error { return nil }

@@ -8,58 +8,98 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/klauspost/compress/zstd"
+	"golang.org/x/sys/unix"
+
+	"github.com/wren-k8s/wren/pkg/internal/flock"
 )
 
 // manifestName lists every extracted file and its size; its presence marks a
 // complete extraction.
 const manifestName = ".manifest"
 
-// Extract makes sure dataDir/<hash> holds the payload and points
-// dataDir/current at it. It extracts into a temporary directory, verifies the
-// payload's hash, renames the directory into place and then switches the
-// link, so neither a crash nor a concurrent reader ever sees a partial tree.
-// It returns the extracted directory.
+// maxWindow is the largest zstd window the payload may use: scripts/payload
+// compresses with --long=27.
+const maxWindow = 1 << 27
+
+// Extract makes sure dataDir/<hash> holds the payload and returns that
+// directory. It extracts into a temporary directory, verifies the payload's
+// hash and renames the directory into place, so neither a crash nor a
+// concurrent reader ever sees a partial tree; concurrent extractions (a
+// server starting while `wren kubectl` runs) wait for each other. A
+// directory already in place is never touched.
 func (p *Payload) Extract(dataDir string) (string, error) {
 	dir := filepath.Join(dataDir, p.Hash())
-	if err := checkManifest(dir); err != nil {
-		if err := os.MkdirAll(dataDir, 0o755); err != nil {
-			return "", err
-		}
-		if err := p.extractTo(dataDir, dir); err != nil {
-			return "", err
-		}
+	if checkManifest(dir) == nil {
+		return dir, nil
 	}
-	if err := switchLink(dataDir, p.Hash()); err != nil {
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return "", err
+	}
+	lock, err := flock.Wait(filepath.Join(dataDir, ".extract.lock"))
+	if err != nil {
+		return "", err
+	}
+	defer lock.Release()
+	if checkManifest(dir) == nil {
+		return dir, nil // extracted by the process we waited for
+	}
+	if err := p.extractTo(dataDir, dir); err != nil {
 		return "", err
 	}
 	return dir, nil
 }
 
+// Adopt makes dir, an extracted payload under dataDir, the current one: it
+// checks the extraction is complete and points dataDir/current at it (and
+// dataDir/previous at the one it replaces).
+func Adopt(dataDir, dir string) error {
+	if filepath.Dir(dir) != filepath.Clean(dataDir) || !payloadDir.MatchString(filepath.Base(dir)) {
+		return fmt.Errorf("wren runs from %s, not from a release extracted under %s: start it through the wren binary you installed", dir, dataDir)
+	}
+	if err := checkManifest(dir); err != nil {
+		return fmt.Errorf("payload %s is incomplete: %w", dir, err)
+	}
+	return switchLink(dataDir, filepath.Base(dir))
+}
+
 func (p *Payload) extractTo(dataDir, dir string) error {
+	// Extractions interrupted by a kill or a power cut (we hold the lock).
+	stale, _ := filepath.Glob(filepath.Join(dataDir, ".extract-*"))
+	for _, s := range stale {
+		_ = os.RemoveAll(s)
+	}
 	tmp, err := os.MkdirTemp(dataDir, ".extract-"+p.Hash()+"-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
 	r, verify, closer, err := p.reader()
 	if err != nil {
 		return err
 	}
 	defer closer.Close()
-	zr, err := zstd.NewReader(r)
+	zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxWindow))
 	if err != nil {
 		return fmt.Errorf("payload: %w", err)
 	}
 	defer zr.Close()
 	manifest, err := untar(zr, tmp)
+	var pathErr *fs.PathError
+	if errors.As(err, &pathErr) {
+		return fmt.Errorf("payload: %w", err) // writing (a full disk, say), not reading
+	}
 	if err != nil {
-		return fmt.Errorf("payload: %w", err)
+		return fmt.Errorf("payload in %s is corrupt: %w", p.path, err)
 	}
 	// Drain what the tar reader did not need, so the hash covers every byte.
 	if _, err := io.Copy(io.Discard, r); err != nil {
@@ -71,7 +111,12 @@ func (p *Payload) extractTo(dataDir, dir string) error {
 	if err := os.WriteFile(filepath.Join(tmp, manifestName), []byte(manifest), 0o644); err != nil {
 		return err
 	}
-	_ = os.RemoveAll(dir) // an earlier, incomplete extraction
+	// Flush the tree before it takes its final name: after a power cut a
+	// directory in place must hold whole files, not sizes without data.
+	if err := syncFS(tmp); err != nil {
+		return err
+	}
+	_ = os.RemoveAll(dir) // an earlier, incomplete extraction (we hold the lock)
 	return os.Rename(tmp, dir)
 }
 
@@ -149,6 +194,15 @@ func checkManifest(dir string) error {
 		}
 	}
 	return sc.Err()
+}
+
+func syncFS(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return unix.Syncfs(int(f.Fd()))
 }
 
 // switchLink points dataDir/current at target (and dataDir/previous at the

@@ -3,11 +3,16 @@
 package payload
 
 import (
+	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -22,15 +27,27 @@ func fakeBinary(t *testing.T, files map[string]string) (string, []byte) {
 		require.NoError(t, os.WriteFile(p, []byte(content), 0o755))
 	}
 	require.NoError(t, os.Symlink("runc", filepath.Join(src, "bin", "runc-link")))
-	packed, err := Pack(src)
+	var tarball bytes.Buffer
+	require.NoError(t, Pack(src, &tarball))
+	zw, err := zstd.NewWriter(nil)
 	require.NoError(t, err)
+	packed := zw.EncodeAll(tarball.Bytes(), nil)
 	bin := filepath.Join(t.TempDir(), "wren")
 	require.NoError(t, os.WriteFile(bin, []byte("\x7fELF pretend program text"), 0o755))
 	require.NoError(t, Append(bin, packed))
 	return bin, packed
 }
 
-func TestExtractAndSwitch(t *testing.T) {
+// extractAndAdopt does what the launcher and then the wren program do.
+func extractAndAdopt(t *testing.T, p *Payload, data string) string {
+	t.Helper()
+	dir, err := p.Extract(data)
+	require.NoError(t, err)
+	require.NoError(t, Adopt(data, dir))
+	return dir
+}
+
+func TestExtractAndAdopt(t *testing.T) {
 	t.Parallel()
 	bin, _ := fakeBinary(t, map[string]string{"bin/runc": "runc!", "images/pause.tar": "tar"})
 	p, err := Open(bin)
@@ -38,6 +55,9 @@ func TestExtractAndSwitch(t *testing.T) {
 	data := t.TempDir()
 	dir, err := p.Extract(data)
 	require.NoError(t, err)
+	_, err = os.Lstat(filepath.Join(data, "current"))
+	assert.True(t, os.IsNotExist(err), "extracting alone switches nothing")
+	require.NoError(t, Adopt(data, dir))
 	b, err := os.ReadFile(filepath.Join(data, "current", "bin", "runc"))
 	require.NoError(t, err)
 	assert.Equal(t, "runc!", string(b))
@@ -62,8 +82,7 @@ func TestExtractAndSwitch(t *testing.T) {
 	bin2, _ := fakeBinary(t, map[string]string{"bin/runc": "runc v2"})
 	p2, err := Open(bin2)
 	require.NoError(t, err)
-	_, err = p2.Extract(data)
-	require.NoError(t, err)
+	extractAndAdopt(t, p2, data)
 	cur, _ := os.Readlink(filepath.Join(data, "current"))
 	prev, _ := os.Readlink(filepath.Join(data, "previous"))
 	assert.Equal(t, p2.Hash(), cur)
@@ -108,9 +127,7 @@ func TestPruneKeepsCurrentPreviousAndInUse(t *testing.T) {
 		bin, _ := fakeBinary(t, map[string]string{"bin/runc": v})
 		p, err := Open(bin)
 		require.NoError(t, err)
-		dir, err := p.Extract(data)
-		require.NoError(t, err)
-		dirs = append(dirs, dir)
+		dirs = append(dirs, extractAndAdopt(t, p, data))
 	}
 	require.NoError(t, os.MkdirAll(filepath.Join(data, "not-a-payload"), 0o755))
 	removed, err := Prune(data)
@@ -131,10 +148,53 @@ func TestPruneKeepsCurrentPreviousAndInUse(t *testing.T) {
 	bin, _ := fakeBinary(t, map[string]string{"bin/runc": "v4"})
 	p, err := Open(bin)
 	require.NoError(t, err)
-	_, err = p.Extract(data)
-	require.NoError(t, err)
+	extractAndAdopt(t, p, data)
 	removed, err = Prune(data)
 	require.NoError(t, err)
 	assert.Empty(t, removed, "v2 runs a process, v3 is previous")
 	assert.DirExists(t, dirs[1])
+}
+
+// The wren program adopts only a release extracted under its data dir.
+func TestAdoptRefusesAForeignOrIncompleteDir(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	err := Adopt(data, "/usr")
+	require.ErrorContains(t, err, "not from a release extracted under "+data)
+	half := filepath.Join(data, "0123456789abcdef")
+	require.NoError(t, os.MkdirAll(half, 0o755))
+	require.ErrorContains(t, Adopt(data, half), "is incomplete")
+	_, err = os.Lstat(filepath.Join(data, "current"))
+	assert.True(t, os.IsNotExist(err))
+}
+
+// Two launchers starting at once (a server and a kubectl) extract once and
+// both find a complete tree.
+func TestConcurrentExtractions(t *testing.T) {
+	t.Parallel()
+	files := map[string]string{"bin/runc": "runc!"}
+	for i := range 50 {
+		files[fmt.Sprintf("images/%02d.tar", i)] = strings.Repeat("x", 10000+i)
+	}
+	bin, _ := fakeBinary(t, files)
+	p, err := Open(bin)
+	require.NoError(t, err)
+	data := t.TempDir()
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Go(func() {
+			dir, err := p.Extract(data)
+			if err == nil {
+				err = checkManifest(dir)
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(data, ".extract-*"))
+	assert.Empty(t, leftovers)
 }

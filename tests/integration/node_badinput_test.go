@@ -7,7 +7,8 @@ package integration
 import (
 	"net"
 	"os"
-	"strings"
+	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -54,10 +55,36 @@ func TestCorruptPayloadIsRefused(t *testing.T) {
 	b[len(b)-1024*1024] ^= 0xff
 	bad := t.TempDir() + "/wren"
 	require.NoError(t, os.WriteFile(bad, b, 0o755))
-	t.Setenv("WREN_BIN", bad)
 	s := testutil.NewNode(t)
+	t.Setenv("WREN_BIN", bad) // undone before the node's cleanup, which needs a good binary
 	res := testutil.RunWren(t, 3*time.Minute, nil, s.CommandArgs()...)
 	require.NotZero(t, res.ExitCode)
 	line := lastLine(res.Stderr)
-	assert.True(t, strings.Contains(line, "payload") && (strings.Contains(line, "corrupt") || strings.Contains(line, "zstd")), line)
+	assert.Contains(t, line, "payload in "+bad+" is corrupt")
+	extracted, _ := filepath.Glob(filepath.Join(s.DataDir, "data", "[0-9a-f]*"))
+	assert.Empty(t, extracted, "nothing of the corrupt release is left in place")
+}
+
+// A launcher killed while it extracts the release leaves nothing half-done
+// in place, and the next start extracts it again and runs.
+func TestKilledWhileExtracting(t *testing.T) {
+	dir := t.TempDir()
+	env := append(os.Environ(), "WREN_DATA_DIR="+dir)
+	for _, delay := range []time.Duration{20 * time.Millisecond, 200 * time.Millisecond, 600 * time.Millisecond} {
+		cmd := exec.Command(testutil.Binary(t), "--version")
+		cmd.Env = env
+		require.NoError(t, cmd.Start())
+		time.Sleep(delay)
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		releases, _ := filepath.Glob(filepath.Join(dir, "data", "[0-9a-f]*"))
+		for _, r := range releases {
+			assert.FileExists(t, filepath.Join(r, ".manifest"), "a release in place is complete (killed after %s)", delay)
+		}
+	}
+	res := testutil.RunWren(t, time.Minute, []string{"WREN_DATA_DIR=" + dir}, "--version")
+	require.Zero(t, res.ExitCode, res.Stderr)
+	assert.Contains(t, res.Stdout, "wren version")
+	leftovers, _ := filepath.Glob(filepath.Join(dir, "data", ".extract-*"))
+	assert.Empty(t, leftovers, "interrupted extractions are cleared")
 }

@@ -111,42 +111,71 @@ func set(f *pflag.Flag, v string) error {
 func readFiles(fs *pflag.FlagSet, files []string) (map[string][]string, map[string]string, error) {
 	values := map[string][]string{}
 	origin := map[string]string{}
+	err := eachKey(files, func(file string, keyNode, valueNode *yaml.Node) error {
+		name, appendTo := strings.CutSuffix(keyNode.Value, "+")
+		f := fs.Lookup(name)
+		if f == nil || name == "help" || name == "config" {
+			return fmt.Errorf("config file %s: line %d: unknown key %q", file, keyNode.Line, keyNode.Value)
+		}
+		vs, err := nodeStrings(valueNode, isList(f))
+		if err != nil {
+			return fmt.Errorf("config file %s: line %d: key %q: %w", file, valueNode.Line, keyNode.Value, err)
+		}
+		if appendTo {
+			values[name] = append(values[name], vs...)
+		} else {
+			values[name] = vs
+		}
+		origin[name] = file
+		return nil
+	})
+	return values, origin, err
+}
+
+// Lookup returns the value the config files give the plain-valued key name
+// (the last file that sets it wins), without checking the other keys.
+func Lookup(files []string, name string) (string, bool, error) {
+	var value string
+	var found bool
+	err := eachKey(files, func(file string, keyNode, valueNode *yaml.Node) error {
+		if keyNode.Value != name {
+			return nil
+		}
+		vs, err := nodeStrings(valueNode, false)
+		if err != nil {
+			return fmt.Errorf("config file %s: line %d: key %q: %w", file, valueNode.Line, name, err)
+		}
+		value, found = vs[0], true
+		return nil
+	})
+	return value, found, err
+}
+
+// eachKey parses the files in order and calls fn for every top-level key.
+func eachKey(files []string, fn func(file string, key, value *yaml.Node) error) error {
 	for _, file := range files {
 		b, err := os.ReadFile(file)
 		if err != nil {
-			return nil, nil, fmt.Errorf("config file %s: %w", file, err)
+			return fmt.Errorf("config file %s: %w", file, err)
 		}
 		var doc yaml.Node
 		if err := yaml.Unmarshal(b, &doc); err != nil {
-			return nil, nil, fmt.Errorf("config file %s: %w", file, err)
+			return fmt.Errorf("config file %s: %w", file, err)
 		}
 		if len(doc.Content) == 0 {
 			continue // empty file
 		}
 		root := doc.Content[0]
 		if root.Kind != yaml.MappingNode {
-			return nil, nil, fmt.Errorf("config file %s: line %d: want a map of flag names to values", file, root.Line)
+			return fmt.Errorf("config file %s: line %d: want a map of flag names to values", file, root.Line)
 		}
 		for i := 0; i+1 < len(root.Content); i += 2 {
-			keyNode, valueNode := root.Content[i], root.Content[i+1]
-			name, appendTo := strings.CutSuffix(keyNode.Value, "+")
-			f := fs.Lookup(name)
-			if f == nil || name == "help" || name == "config" {
-				return nil, nil, fmt.Errorf("config file %s: line %d: unknown key %q", file, keyNode.Line, keyNode.Value)
+			if err := fn(file, root.Content[i], root.Content[i+1]); err != nil {
+				return err
 			}
-			vs, err := nodeStrings(valueNode, isList(f))
-			if err != nil {
-				return nil, nil, fmt.Errorf("config file %s: line %d: key %q: %w", file, valueNode.Line, keyNode.Value, err)
-			}
-			if appendTo {
-				values[name] = append(values[name], vs...)
-			} else {
-				values[name] = vs
-			}
-			origin[name] = file
 		}
 	}
-	return values, origin, nil
+	return nil
 }
 
 func isList(f *pflag.Flag) bool {

@@ -19,6 +19,7 @@ import (
 	ctrapp "github.com/containerd/containerd/v2/cmd/ctr/app"
 
 	"github.com/wren-k8s/wren/pkg/config"
+	"github.com/wren-k8s/wren/pkg/payload"
 )
 
 // Containerd runs containerd in this process (wren re-executes itself as
@@ -47,16 +48,22 @@ func Ctr(ctx context.Context, args []string, stderr io.Writer) int {
 	return 0
 }
 
-// Crictl execs the bundled crictl against the node's containerd.
+// Crictl execs the crictl of the release this wren runs from against the
+// node's containerd.
 func Crictl(args []string, stderr io.Writer) int {
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(stderr, "crictl:", err)
+		return 1
+	}
+	bin := filepath.Join(payload.Dir(exe), "bin", "crictl")
+	if _, err := os.Stat(bin); err != nil {
+		fmt.Fprintf(stderr, "crictl: %s not found: run the wren binary you installed, not the program it extracts\n", bin)
+		return 1
+	}
 	dataDir := os.Getenv("WREN_DATA_DIR")
 	if dataDir == "" {
 		dataDir = config.DefaultDataDir()
-	}
-	bin := filepath.Join(dataDir, "data", "current", "bin", "crictl")
-	if _, err := os.Stat(bin); err != nil {
-		fmt.Fprintf(stderr, "crictl: %s not found: start wren once to extract it, or set WREN_DATA_DIR\n", bin)
-		return 1
 	}
 	setDefault("CRI_CONFIG_FILE", filepath.Join(dataDir, "agent", "etc", "crictl.yaml"))
 	if err := syscall.Exec(bin, append([]string{"crictl"}, args...), os.Environ()); err != nil {

@@ -51,3 +51,16 @@ func (l *Lock) Release() {
 		l.f = nil
 	}
 }
+
+// Wait locks path (creating it), waiting for another holder to release it.
+func Wait(path string) (*Lock, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &Lock{f: f}, nil
+}
