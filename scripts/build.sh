@@ -31,7 +31,7 @@ mkdir -p bin build
 
 # 1. The helpers and images, rebuilt only when their inputs change.
 helpers_stamp=$(cat go.mod go.sum scripts/build.sh scripts/images/versions.env scripts/images/*/*.go \
-  scripts/images/coredns/go.mod | sha256sum | cut -c1-16)
+  | sha256sum | cut -c1-16)
 payload=build/payload
 if [ "$(cat build/helpers.stamp 2>/dev/null)" != "$helpers_stamp" ]; then
   echo "building helpers (runc, containerd shim, CNI plugins, crictl) and images"
@@ -54,21 +54,24 @@ if [ "$(cat build/helpers.stamp 2>/dev/null)" != "$helpers_stamp" ]; then
   # The pause image is carried in the payload; agnhost is for tests only.
   CGO_ENABLED=0 go build -ldflags "-s -w" -o build/pause ./scripts/images/pause
   go run ./scripts/images/mkimage -name "$PAUSE_IMAGE" -entrypoint /pause -file build/pause:/pause -o "$payload/images/pause.tar"
-  # The bundled add-ons' images. A docker.io name without a registry host is
-  # what a manifest's "wrenk8s/x:tag" resolves to.
-  coredns_version=$(grep -o 'github.com/coredns/coredns v[^ ]*' scripts/images/coredns/go.mod | head -1 | cut -d' ' -f2)
-  if [ "${COREDNS_IMAGE##*:}" != "$coredns_version" ]; then
-    echo "COREDNS_IMAGE ($COREDNS_IMAGE) does not match scripts/images/coredns/go.mod ($coredns_version)" >&2
-    exit 1
-  fi
-  (cd scripts/images/coredns && CGO_ENABLED=0 go build -ldflags "-s -w" -o ../../../build/coredns .)
-  GOBIN=$PWD/build CGO_ENABLED=0 go install -ldflags "-s -w" "sigs.k8s.io/metrics-server/cmd/metrics-server@$METRICS_SERVER_VERSION"
+  mkimage() { go run ./scripts/images/mkimage "$@"; }
+  # CoreDNS and metrics-server are built into the wren program: their images
+  # hold only a link to /usr/bin/wren, which the pods mount from the node
+  # (manifests/*.yaml). A docker.io name without a registry host is what a
+  # manifest's "wrenk8s/x:tag" resolves to.
+  for pair in "$COREDNS_IMAGE:github.com/coredns/coredns" "$METRICS_SERVER_IMAGE:sigs.k8s.io/metrics-server"; do
+    image=${pair%:*} module=${pair##*:}
+    if [ "${image##*:}" != "$(modver "$module")" ]; then
+      echo "scripts/images/versions.env: $image does not match $module $(modver "$module") in go.mod" >&2
+      exit 1
+    fi
+  done
+  mkimage -name "docker.io/$COREDNS_IMAGE" -entrypoint /coredns -dir usr/bin -link coredns:/usr/bin/wren \
+    -o "$payload/images/coredns.tar"
+  mkimage -name "docker.io/$METRICS_SERVER_IMAGE" -entrypoint /metrics-server -dir usr/bin -link metrics-server:/usr/bin/wren \
+    -dir tmp:1777 -o "$payload/images/metrics-server.tar"
   GOBIN=$PWD/build CGO_ENABLED=0 go install -ldflags "-s -w" "github.com/rancher/local-path-provisioner@$LOCAL_PATH_PROVISIONER_VERSION"
   CGO_ENABLED=0 go build -ldflags "-s -w" -o build/local-path-helper ./scripts/images/local-path-helper
-  mkimage() { go run ./scripts/images/mkimage "$@"; }
-  mkimage -name "docker.io/$COREDNS_IMAGE" -entrypoint /coredns -file build/coredns:/coredns -o "$payload/images/coredns.tar"
-  mkimage -name "docker.io/$METRICS_SERVER_IMAGE" -entrypoint /metrics-server -file build/metrics-server:/metrics-server \
-    -dir tmp:1777 -o "$payload/images/metrics-server.tar"
   mkimage -name "docker.io/$LOCAL_PATH_IMAGE" -entrypoint local-path-provisioner \
     -file build/local-path-provisioner:/usr/bin/local-path-provisioner -o "$payload/images/local-path-provisioner.tar"
   mkimage -name "docker.io/$LOCAL_PATH_HELPER_IMAGE" -entrypoint /local-path-helper \

@@ -37,7 +37,7 @@ func Components(cfg *config.Agent, creds Credentials, log *slog.Logger) ([]compo
 
 	cs := []component.Component{
 		node.NewHost(cfg.RunDir, with("host")),
-		payload.NewInstaller(self, d.DataDir, with("payload")),
+		payload.NewInstaller(self, d.DataDir, filepath.Join(cfg.RunDir, "bin"), with("payload")),
 		&bootstrap{creds: creds, node: NodeIdentity{Name: d.NodeName, IPs: nodeIPs(d.NodeIP)}, files: files,
 			agentDir: d.AgentDir, apiURL: c.APIURL, log: with("node-credentials")},
 		node.NewContainerd(node.ContainerdConfig{

@@ -17,8 +17,10 @@ import (
 	"github.com/wren-k8s/wren/pkg/cli/agent"
 	"github.com/wren-k8s/wren/pkg/cli/certificate"
 	"github.com/wren-k8s/wren/pkg/cli/checkconfig"
+	"github.com/wren-k8s/wren/pkg/cli/coredns"
 	"github.com/wren-k8s/wren/pkg/cli/killall"
 	"github.com/wren-k8s/wren/pkg/cli/kubectl"
+	"github.com/wren-k8s/wren/pkg/cli/metricsserver"
 	"github.com/wren-k8s/wren/pkg/cli/secretsencrypt"
 	"github.com/wren-k8s/wren/pkg/cli/server"
 	tokencmd "github.com/wren-k8s/wren/pkg/cli/token"
@@ -27,7 +29,10 @@ import (
 )
 
 // multicall maps an argv[0] name to the wren subcommand it stands for.
-var multicall = map[string]string{"kubectl": "kubectl", "crictl": "crictl", "ctr": "ctr", "containerd": "containerd"}
+// The bundled add-on images are a symlink to the node's wren binary
+// (/coredns, /metrics-server), so their pods run it under those names.
+var multicall = map[string]string{"kubectl": "kubectl", "crictl": "crictl", "ctr": "ctr", "containerd": "containerd",
+	"coredns": "coredns", "metrics-server": "metrics-server"}
 
 // Run executes wren with args (os.Args) and returns the exit code. When the
 // binary is invoked through a symlink named like a bundled tool, it acts as it.
@@ -46,6 +51,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return tools.Ctr(ctx, args[2:], stderr)
 		case "crictl":
 			return tools.Crictl(args[2:], stderr)
+		case "coredns":
+			return coredns.Run(args[2:])
+		case "metrics-server":
+			return metricsserver.Run(ctx, args[2:], stderr)
 		}
 	}
 	// Kubernetes packages register flags (--version among them) on the global
@@ -79,9 +88,11 @@ func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		tokencmd.NewCommand(stdout), certificate.NewCommand(stdout), secretsencrypt.NewCommand(stdout))
 	// Listed for help; Run dispatches them before cobra parses anything.
 	for name, short := range map[string]string{
-		"kubectl": "Run the bundled kubectl against this cluster",
-		"crictl":  "Run the bundled crictl against this node's containerd",
-		"ctr":     "Run containerd's ctr against this node's containerd",
+		"kubectl":        "Run the bundled kubectl against this cluster",
+		"crictl":         "Run the bundled crictl against this node's containerd",
+		"ctr":            "Run containerd's ctr against this node's containerd",
+		"coredns":        "Run CoreDNS (the bundled cluster DNS)",
+		"metrics-server": "Run metrics-server (the bundled resource metrics API)",
 	} {
 		root.AddCommand(&cobra.Command{Use: name, Short: short, DisableFlagParsing: true,
 			RunE: func(*cobra.Command, []string) error { return fmt.Errorf("%s must be the first argument", name) }})

@@ -5,6 +5,7 @@ package payload
 import (
 	"context"
 	"log/slog"
+	"os"
 	"path/filepath"
 
 	"github.com/wren-k8s/wren/pkg/component"
@@ -13,18 +14,20 @@ import (
 // Installer is the component that makes the release this wren runs from
 // (extracted by the launcher into <data-dir>/data/<hash>/) the current one,
 // before anything needs runc, the shim, the CNI plugins or the images, and
-// prunes older releases.
+// prunes older releases. It also links <run-dir>/bin/wren to the wren
+// program: the bundled add-on pods (CoreDNS, metrics-server) mount that file
+// and run it.
 type Installer struct {
-	exe, dataDir string
-	log          *slog.Logger
+	exe, dataDir, linkDir string
+	log                   *slog.Logger
 }
 
 var _ component.Component = (*Installer)(nil)
 
 // NewInstaller returns the payload component for the wren program at exe
-// (<data-dir>/data/<hash>/bin/wren).
-func NewInstaller(exe, dataDir string, log *slog.Logger) *Installer {
-	return &Installer{exe: exe, dataDir: dataDir, log: log}
+// (<data-dir>/data/<hash>/bin/wren), linked from linkDir/wren.
+func NewInstaller(exe, dataDir, linkDir string, log *slog.Logger) *Installer {
+	return &Installer{exe: exe, dataDir: dataDir, linkDir: linkDir, log: log}
 }
 
 // Name implements component.Component.
@@ -33,6 +36,12 @@ func (i *Installer) Name() string { return "payload" }
 // Start switches data/current to this release and prunes old ones.
 func (i *Installer) Start(context.Context) error {
 	if err := Adopt(i.dataDir, Dir(i.exe)); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(i.linkDir, 0o755); err != nil {
+		return err
+	}
+	if err := replaceLink(filepath.Join(i.linkDir, "wren"), i.exe); err != nil {
 		return err
 	}
 	removed, err := Prune(i.dataDir)

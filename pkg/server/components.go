@@ -202,5 +202,6 @@ func manifestVars(cfg *config.Server) map[string]string {
 		"METRICS_SERVER_IMAGE":       version.MetricsServerImage,
 		"LOCAL_PATH_IMAGE":           version.LocalPathImage,
 		"LOCAL_PATH_HELPER_IMAGE":    version.LocalPathHelperImage,
+		"WREN_BINARY":                filepath.Join(cfg.Agent.RunDir, "bin", "wren"),
 	}
 }

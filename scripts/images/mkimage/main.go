@@ -2,7 +2,8 @@
 
 // Command mkimage writes a single-layer container image as an OCI image
 // layout tarball that containerd imports directly, with no registry and no
-// Docker. Files are added with -file src:dst[:mode]; directories with -dir.
+// Docker. Files are added with -file src:dst[:mode], directories with -dir,
+// symlinks with -link dst:target.
 //
 //	mkimage -name registry.k8s.io/pause:3.10.2 -entrypoint /pause \
 //	        -file build/pause:/pause -o build/images/pause.tar
@@ -31,32 +32,45 @@ func (l *list) String() string     { return strings.Join(*l, ",") }
 func (l *list) Set(s string) error { *l = append(*l, s); return nil }
 
 func main() {
-	var files, dirs, env list
+	var files, dirs, links, env list
 	name := flag.String("name", "", "image reference, e.g. registry.k8s.io/pause:3.10.2")
 	entrypoint := flag.String("entrypoint", "", "entrypoint, space separated")
 	out := flag.String("o", "", "output tarball")
 	flag.Var(&files, "file", "src:dst[:mode] to add (repeatable)")
 	flag.Var(&dirs, "dir", "directory to create, dst[:mode] (repeatable)")
+	flag.Var(&links, "link", "symlink to create, dst:target (repeatable)")
+	arch := flag.String("arch", runtime.GOARCH, "the image's architecture (GOARCH)")
 	flag.Var(&env, "env", "KEY=VALUE for the image config (repeatable)")
 	flag.Parse()
 	if *name == "" || *out == "" {
 		fmt.Fprintln(os.Stderr, "mkimage: -name and -o are required")
 		os.Exit(2)
 	}
-	if err := build(*name, strings.Fields(*entrypoint), files, dirs, env, *out); err != nil {
+	es, err := parseEntries(files, dirs, links)
+	if err == nil {
+		err = build(*name, *arch, strings.Fields(*entrypoint), es, env, *out)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "mkimage:", err)
 		os.Exit(1)
 	}
 }
 
 type entry struct {
-	path, src string
-	mode      int64
-	dir       bool
+	path, src, link string
+	mode            int64
+	dir             bool
 }
 
-func parseEntries(files, dirs list) ([]entry, error) {
+func parseEntries(files, dirs, links list) ([]entry, error) {
 	var es []entry
+	for _, l := range links {
+		p, target, ok := strings.Cut(l, ":")
+		if !ok || target == "" {
+			return nil, fmt.Errorf("-link %q: want dst:target", l)
+		}
+		es = append(es, entry{path: strings.TrimPrefix(p, "/"), link: target, mode: 0o777})
+	}
 	for _, d := range dirs {
 		p, m, _ := strings.Cut(d, ":")
 		mode := int64(0o755)
@@ -96,9 +110,12 @@ func layer(es []entry) (raw, gz []byte, err error) {
 	for _, e := range es {
 		h := &tar.Header{Name: e.path, Mode: e.mode, ModTime: epoch, Format: tar.FormatPAX}
 		var data []byte
-		if e.dir {
+		switch {
+		case e.dir:
 			h.Typeflag, h.Name = tar.TypeDir, e.path+"/"
-		} else {
+		case e.link != "":
+			h.Typeflag, h.Linkname = tar.TypeSymlink, e.link
+		default:
 			if data, err = os.ReadFile(e.src); err != nil {
 				return nil, nil, err
 			}
@@ -130,17 +147,13 @@ func digest(b []byte) string {
 	return "sha256:" + hex.EncodeToString(s[:])
 }
 
-func build(name string, entrypoint []string, files, dirs, env list, out string) error {
-	es, err := parseEntries(files, dirs)
-	if err != nil {
-		return err
-	}
+func build(name, arch string, entrypoint []string, es []entry, env list, out string) error {
 	raw, gz, err := layer(es)
 	if err != nil {
 		return err
 	}
 	config, _ := json.Marshal(map[string]any{
-		"architecture": runtime.GOARCH,
+		"architecture": arch,
 		"os":           "linux",
 		"config":       map[string]any{"Entrypoint": entrypoint, "Env": append([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, env...)},
 		"rootfs":       map[string]any{"type": "layers", "diff_ids": []string{digest(raw)}},
@@ -158,7 +171,7 @@ func build(name string, entrypoint []string, files, dirs, env list, out string) 
 		"manifests": []map[string]any{{
 			"mediaType": "application/vnd.oci.image.manifest.v1+json",
 			"digest":    digest(manifest), "size": len(manifest),
-			"platform":    map[string]string{"architecture": runtime.GOARCH, "os": "linux"},
+			"platform":    map[string]string{"architecture": arch, "os": "linux"},
 			"annotations": map[string]string{"io.containerd.image.name": name, "org.opencontainers.image.ref.name": name},
 		}},
 	})

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 
-// Command coredns is CoreDNS (github.com/coredns/coredns) with the plugins a
-// cluster's DNS needs, and none of the cloud ones: the image wren bundles.
-// It lives in its own module so CoreDNS's dependencies stay out of wren's.
-package main
+// Package coredns is `wren coredns`: CoreDNS (github.com/coredns/coredns)
+// with the plugins a cluster's DNS needs and none of the cloud ones. The
+// bundled CoreDNS pods run it from the node's wren binary, so the release
+// carries no second copy of the Go runtime and client-go for it.
+package coredns
 
 import (
+	"os"
+
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/coremain"
 
@@ -44,6 +47,13 @@ var directives = []string{
 	"k8s_external", "kubernetes", "file", "loop", "forward", "whoami",
 }
 
-func init() { dnsserver.Directives = directives }
-
-func main() { coremain.Run() }
+// Run runs CoreDNS with its own flags (-conf FILE, ...). It returns only
+// when CoreDNS ends, which it does by exiting the process.
+func Run(args []string) int {
+	dnsserver.Directives = directives
+	// NOTE: coremain parses os.Args with the standard flag package and
+	// re-executes os.Args on SIGUSR2, so they must read as CoreDNS's own.
+	os.Args = append([]string{"coredns"}, args...)
+	coremain.Run()
+	return 0
+}
