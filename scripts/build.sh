@@ -23,7 +23,7 @@ LDFLAGS+=" -X github.com/wren-k8s/wren/pkg/version.Version=$WREN_VERSION"
 LDFLAGS+=" -X github.com/wren-k8s/wren/pkg/version.GitCommit=$GIT_COMMIT"
 LDFLAGS+=" -X github.com/containerd/containerd/v2/version.Version=$CONTAINERD_VERSION"
 for v in PauseImage=$PAUSE_IMAGE CoreDNSImage=$COREDNS_IMAGE MetricsServerImage=$METRICS_SERVER_IMAGE \
-  LocalPathImage=$LOCAL_PATH_IMAGE LocalPathHelperImage=$LOCAL_PATH_HELPER_IMAGE; do
+  LocalPathHelperImage=$LOCAL_PATH_HELPER_IMAGE; do
   LDFLAGS+=" -X github.com/wren-k8s/wren/pkg/version.$v"
 done
 
@@ -70,10 +70,9 @@ if [ "$(cat build/helpers.stamp 2>/dev/null)" != "$helpers_stamp" ]; then
     -o "$payload/images/coredns.tar"
   mkimage -name "docker.io/$METRICS_SERVER_IMAGE" -entrypoint /metrics-server -dir usr/bin -link metrics-server:/usr/bin/wren \
     -dir tmp:1777 -o "$payload/images/metrics-server.tar"
-  GOBIN=$PWD/build CGO_ENABLED=0 go install -ldflags "-s -w" "github.com/rancher/local-path-provisioner@$LOCAL_PATH_PROVISIONER_VERSION"
+  # The local-path provisioner runs inside wren; its helper pods run a tiny
+  # Go helper (upstream's runs a busybox script).
   CGO_ENABLED=0 go build -ldflags "-s -w" -o build/local-path-helper ./scripts/images/local-path-helper
-  mkimage -name "docker.io/$LOCAL_PATH_IMAGE" -entrypoint local-path-provisioner \
-    -file build/local-path-provisioner:/usr/bin/local-path-provisioner -o "$payload/images/local-path-provisioner.tar"
   mkimage -name "docker.io/$LOCAL_PATH_HELPER_IMAGE" -entrypoint /local-path-helper \
     -file build/local-path-helper:/local-path-helper -o "$payload/images/local-path-helper.tar"
   CGO_ENABLED=0 go build -ldflags "-s -w" -o build/agnhost k8s.io/kubernetes/test/images/agnhost

@@ -156,7 +156,7 @@ func Components(cfg *config.Server, log *slog.Logger) ([]component.Component, er
 
 // addons returns the add-on components: the Helm controller (whose kinds
 // the manifests may use), the deploy controller for the manifests folder,
-// ServiceLB, CoreDNS's NodeHosts and local-path's failure events.
+// ServiceLB, CoreDNS's NodeHosts and the local-path provisioner.
 func addons(cfg *config.Server, certs pki.Paths, with func(string) *slog.Logger) []component.Component {
 	d := cfg.Derived
 	restConfig := func() (*rest.Config, error) { return supervisorRESTConfig(d.APIURL, certs) }
@@ -182,7 +182,7 @@ func addons(cfg *config.Server, certs pki.Paths, with func(string) *slog.Logger)
 		coredns.NewNodeHosts(client, with("coredns-nodehosts")),
 	)
 	if !d.Disabled[config.AddonLocalStorage] {
-		cs = append(cs, localpath.NewEvents(client, with("local-path-events")))
+		cs = append(cs, localpath.NewProvisioner(client, with("local-path-provisioner")))
 	}
 	return cs
 }
@@ -200,7 +200,6 @@ func manifestVars(cfg *config.Server) map[string]string {
 		"SYSTEM_DEFAULT_REGISTRY":    registry,
 		"COREDNS_IMAGE":              version.CoreDNSImage,
 		"METRICS_SERVER_IMAGE":       version.MetricsServerImage,
-		"LOCAL_PATH_IMAGE":           version.LocalPathImage,
 		"LOCAL_PATH_HELPER_IMAGE":    version.LocalPathHelperImage,
 		"WREN_BINARY":                filepath.Join(cfg.Agent.RunDir, "bin", "wren"),
 	}

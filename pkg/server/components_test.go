@@ -26,7 +26,7 @@ func TestComponentOrder(t *testing.T) {
 	t.Parallel()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	controlPlane := []string{"pki", "token", "kine", "secrets-encryption", "egress", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "rbac",
-		"node-password-cleaner", "cloud-node-controller", "admin-kubeconfig", "helm-controller", "deploy", "servicelb", "coredns-nodehosts", "local-path-events"}
+		"node-password-cleaner", "cloud-node-controller", "admin-kubeconfig", "helm-controller", "deploy", "servicelb", "coredns-nodehosts", "local-path-provisioner"}
 	tests := []struct {
 		name   string
 		mutate func(*config.Server)
@@ -37,7 +37,7 @@ func TestComponentOrder(t *testing.T) {
 			"host", "payload", "node-credentials", "containerd", "images", "kubelet", "node-addresses", "flannel", "kube-proxy", "node-role")},
 		{"no helm controller", func(s *config.Server) { s.DisableAgent = true; s.Disable = []string{"helm-controller"} },
 			[]string{"pki", "token", "kine", "secrets-encryption", "egress", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "rbac",
-				"node-password-cleaner", "cloud-node-controller", "admin-kubeconfig", "deploy", "servicelb", "coredns-nodehosts", "local-path-events"}},
+				"node-password-cleaner", "cloud-node-controller", "admin-kubeconfig", "deploy", "servicelb", "coredns-nodehosts", "local-path-provisioner"}},
 		{"no flannel, no kube-proxy", func(s *config.Server) { s.Agent.FlannelBackend = "none"; s.Agent.DisableKubeProxy = true },
 			append(append([]string{}, controlPlane...), "host", "payload", "node-credentials", "containerd", "images", "kubelet", "node-addresses", "node-role")},
 	}

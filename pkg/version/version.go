@@ -21,7 +21,6 @@ var (
 	PauseImage           = "registry.k8s.io/pause:3.10.2"
 	CoreDNSImage         = "wrenk8s/coredns:v1.15.0"
 	MetricsServerImage   = "wrenk8s/metrics-server:v0.9.0"
-	LocalPathImage       = "wrenk8s/local-path-provisioner:v0.0.30"
 	LocalPathHelperImage = "wrenk8s/local-path-helper:v0.1.0"
 )
 

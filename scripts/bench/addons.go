@@ -16,7 +16,7 @@ import (
 )
 
 // addonDeployments are the bundled add-ons that run pods.
-var addonDeployments = []string{"coredns", "local-path-provisioner", "metrics-server"}
+var addonDeployments = []string{"coredns", "metrics-server"}
 
 // waitAddonsAvailable returns the time from since until every bundled add-on
 // Deployment has an available replica.

@@ -176,11 +176,15 @@ func TestAddons(t *testing.T) {
 
 	t.Run("the bundled add-ons become Available from bundled images", func(t *testing.T) {
 		s.MustKubectl("-n", "kube-system", "wait", "--for=condition=Available", "--timeout=240s",
-			"deployment/coredns", "deployment/local-path-provisioner", "deployment/metrics-server")
+			"deployment/coredns", "deployment/metrics-server")
 		out, err := s.Crictl("images")
 		require.NoError(t, err)
-		for _, image := range []string{"wrenk8s/coredns", "wrenk8s/metrics-server", "wrenk8s/local-path-provisioner", "wrenk8s/local-path-helper"} {
+		for _, image := range []string{"wrenk8s/coredns", "wrenk8s/metrics-server", "wrenk8s/local-path-helper"} {
 			assert.Contains(t, out, image)
+		}
+		// CoreDNS and metrics-server run the node's own wren program.
+		for _, container := range []string{"coredns", "metrics-server"} {
+			assertRunsWren(t, s, container)
 		}
 		assert.Empty(t, s.MustKubectl("get", "events", "-A", "--field-selector", "reason=Pulling", "-o", "name"), "no image is pulled")
 		for _, f := range []string{"coredns.yaml", "local-storage.yaml", "metrics-server.yaml"} {
@@ -244,6 +248,31 @@ data:
 		got, err := toolboxRun(s, "writer", "cat", "/data/hello")
 		require.NoError(t, err)
 		assert.Equal(t, "persisted", got)
+		pv := jsonpath(s, "{.spec.volumeName}", "get", "pvc", "data")
+		assert.Equal(t, "rancher.io/local-path", jsonpath(s, `{.metadata.annotations.pv\.kubernetes\.io/provisioned-by}`, "get", "pv", pv))
+	})
+
+	t.Run("deleting a claim removes its directory", func(t *testing.T) {
+		out, err := s.KubectlStdin(`apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: scratch, namespace: default}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Mi}}
+---
+`+volumePod("scratch", "scratch"), "apply", "-f", "-")
+		require.NoError(t, err, out)
+		waitPod(t, s, "scratch", "{.status.phase}", "Running")
+		dirs, _ := filepath.Glob(filepath.Join(storage, "pvc-*_default_scratch"))
+		require.Len(t, dirs, 1)
+		s.MustKubectl("delete", "pod", "scratch", "--wait=true")
+		s.MustKubectl("delete", "pvc", "scratch", "--wait=true")
+		testutil.Eventually(t, 2*time.Minute, time.Second, "the volume directory removed", func() error {
+			if _, err := os.Stat(dirs[0]); err == nil {
+				return fmt.Errorf("%s still exists", dirs[0])
+			}
+			return nil
+		})
 	})
 
 	t.Run("a full disk while provisioning gives a clear event on the claim", func(t *testing.T) {
@@ -510,7 +539,6 @@ data: {v: "2"}
 		assert.NotContains(t, thisRun, "component=helm-controller", "the Helm controller does not run")
 		assert.Contains(t, thisRun, "component=deploy", "the deploy controller still runs")
 		waitGone(t, s, "-n", "kube-system", "deployment", "coredns")
-		waitGone(t, s, "-n", "kube-system", "deployment", "local-path-provisioner")
 		waitGone(t, s, "-n", "kube-system", "deployment", "metrics-server")
 		waitGone(t, s, "storageclass", "local-path")
 		waitGone(t, s, "apiservice", "v1beta1.metrics.k8s.io")
@@ -520,4 +548,19 @@ data: {v: "2"}
 		}
 		assert.FileExists(t, filepath.Join(manifests, "coredns.yaml.disabled"), "the user's edited file is kept aside")
 	})
+}
+
+// assertRunsWren checks that a container's process runs the very file of
+// the node's current release, mounted into it.
+func assertRunsWren(t *testing.T, s *testutil.Server, container string) {
+	t.Helper()
+	id, err := s.Crictl("ps", "--name", container, "-q")
+	require.NoError(t, err)
+	id = strings.Fields(id + " ")[0]
+	pid, err := s.Crictl("inspect", "-o", "go-template", "--template", "{{.info.pid}}", id)
+	require.NoError(t, err, pid)
+	var exe, wren syscall.Stat_t
+	require.NoError(t, syscall.Stat("/proc/"+strings.TrimSpace(pid)+"/exe", &exe))
+	require.NoError(t, syscall.Stat(filepath.Join(s.DataDir, "data", "current", "bin", "wren"), &wren))
+	assert.Equal(t, [2]uint64{wren.Dev, wren.Ino}, [2]uint64{exe.Dev, exe.Ino}, "%s runs %s", container, "data/current/bin/wren")
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 // Command local-path-helper creates and deletes the directories behind
-// local-path volumes. local-path-provisioner runs it in a helper pod
+// local-path volumes. the local-path provisioner runs it in a helper pod
 // (setupCommand/teardownCommand) with -p <dir> -s <size> -m <mode> -a
 // create|delete; upstream uses a busybox shell script, which would need an
 // image wren cannot build from Go source.
