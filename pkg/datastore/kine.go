@@ -18,7 +18,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/k3s-io/kine/pkg/endpoint"
+	"github.com/k3s-io/kine/pkg/drivers"
 	kinetls "github.com/k3s-io/kine/pkg/tls"
 
 	"github.com/wren-k8s/wren/pkg/component"
@@ -88,16 +88,16 @@ func (k *Kine) Start(ctx context.Context) error {
 
 func (k *Kine) listen(ctx context.Context) {
 	tlsCfg := kinetls.Config{CAFile: k.cfg.CAFile, CertFile: k.cfg.CertFile, KeyFile: k.cfg.KeyFile}
-	etcd, err := endpoint.Listen(ctx, kineConfig(k.cfg, &k.wg, tlsCfg))
-	if err == nil && !strings.HasPrefix(etcd.Endpoints[0], "unix") {
+	endpoints, err := listen(ctx, kineConfig(k.cfg, &k.wg, tlsCfg))
+	if err == nil && !strings.HasPrefix(endpoints[0], "unix") {
 		// kine passes external etcd through untouched; check it answers.
-		err = waitForEtcd(ctx, etcd.Endpoints, tlsCfg, k.cfg.ConnectTimeout, k.log)
+		err = waitForEtcd(ctx, endpoints, tlsCfg, k.cfg.ConnectTimeout, k.log)
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.listenErr = err
 	if err == nil {
-		k.endpoints = etcd.Endpoints
+		k.endpoints = endpoints
 	} else if ctx.Err() == nil {
 		k.fail(fmt.Errorf("datastore %s: %w", config.RedactDSN(k.cfg.Endpoint), err))
 	}
@@ -178,31 +178,32 @@ func (k *Kine) Stop(ctx context.Context) error {
 
 // kineConfig fills every field the way kine's own command line does.
 //
-// NOTE: kine's embedded endpoint.Config applies none of the defaults of kine's
+// NOTE: kine's embedded configuration applies none of the defaults of kine's
 // CLI (pkg/app/app.go). Left at zero, PollInterval makes every watch fail
 // ("datastore poll interval must be greater than zero"): informers never see
 // new objects, the default ServiceCIDR is never observed and kube-apiserver's
 // start-service-ip-repair-controllers post-start hook fails after 60 s. This
 // was the root cause of the apiserver never becoming ready on kine.
-func kineConfig(cfg Config, wg *sync.WaitGroup, backendTLS kinetls.Config) endpoint.Config {
-	c := endpoint.Config{
-		Listener:            "unix://" + cfg.Socket,
-		Endpoint:            cfg.Endpoint,
-		WaitGroup:           wg,
-		BackendTLSConfig:    backendTLS,
-		PollInterval:        time.Second,
-		NotifyInterval:      5 * time.Second,
-		EmulatedETCDVersion: "3.6.11",
-		// CompactInterval 0: the apiserver drives compaction (every 5 minutes).
-		CompactInterval:  0,
-		CompactTimeout:   5 * time.Second,
-		CompactMinRetain: 1000,
-		CompactBatchSize: 1000,
-		PollBatchSize:    500,
-		LogFormat:        "plain",
+func kineConfig(cfg Config, wg *sync.WaitGroup, backendTLS kinetls.Config) listenConfig {
+	c := listenConfig{
+		socket:              cfg.Socket,
+		wg:                  wg,
+		notifyInterval:      5 * time.Second,
+		emulatedETCDVersion: "3.6.11",
+		driver: drivers.Config{
+			Endpoint:         cfg.Endpoint,
+			BackendTLSConfig: backendTLS,
+			PollInterval:     time.Second,
+			// CompactInterval 0: the apiserver drives compaction (every 5 minutes).
+			CompactInterval:  0,
+			CompactTimeout:   5 * time.Second,
+			CompactMinRetain: 1000,
+			CompactBatchSize: 1000,
+			PollBatchSize:    500,
+		},
 	}
-	c.ConnectionPoolConfig.MaxIdle = 20
-	c.ConnectionPoolConfig.MaxIdleTime = 2 * time.Minute
+	c.driver.ConnectionPoolConfig.MaxIdle = 20
+	c.driver.ConnectionPoolConfig.MaxIdleTime = 2 * time.Minute
 	return c
 }
 
