@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"syscall"
 
 	// The plugins of a normal containerd build, CRI included; build tags
 	// leave out btrfs, zfs and devmapper.
@@ -19,7 +18,6 @@ import (
 	ctrapp "github.com/containerd/containerd/v2/cmd/ctr/app"
 
 	"github.com/wren-k8s/wren/pkg/config"
-	"github.com/wren-k8s/wren/pkg/payload"
 )
 
 // Containerd runs containerd in this process (wren re-executes itself as
@@ -48,28 +46,18 @@ func Ctr(ctx context.Context, args []string, stderr io.Writer) int {
 	return 0
 }
 
-// Crictl execs the crictl of the release this wren runs from against the
-// node's containerd.
+// Crictl runs crictl against the node's containerd.
 func Crictl(args []string, stderr io.Writer) int {
-	exe, err := os.Executable()
-	if err != nil {
-		fmt.Fprintln(stderr, "crictl:", err)
-		return 1
-	}
-	bin := filepath.Join(payload.Dir(exe), "bin", "crictl")
-	if _, err := os.Stat(bin); err != nil {
-		fmt.Fprintf(stderr, "crictl: %s not found: run the wren binary you installed, not the program it extracts\n", bin)
-		return 1
-	}
 	dataDir := os.Getenv("WREN_DATA_DIR")
 	if dataDir == "" {
 		dataDir = config.DefaultDataDir()
 	}
 	setDefault("CRI_CONFIG_FILE", filepath.Join(dataDir, "agent", "etc", "crictl.yaml"))
-	if err := syscall.Exec(bin, append([]string{"crictl"}, args...), os.Environ()); err != nil {
+	if err := runCrictl(args); err != nil {
 		fmt.Fprintln(stderr, "crictl:", err)
+		return 1
 	}
-	return 1
+	return 0
 }
 
 func setDefault(key, value string) {
