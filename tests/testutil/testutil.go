@@ -29,6 +29,7 @@ func Binary(t testing.TB) string {
 		t.Fatalf("wren binary not found at %s: run make build (or set WREN_BIN)", bin)
 	}
 	abs, _ := filepath.Abs(bin)
+	pruneToolsDataDir(t, abs)
 	return abs
 }
 

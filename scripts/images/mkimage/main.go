@@ -40,6 +40,7 @@ func main() {
 	flag.Var(&dirs, "dir", "directory to create, dst[:mode] (repeatable)")
 	flag.Var(&links, "link", "symlink to create, dst:target (repeatable)")
 	arch := flag.String("arch", runtime.GOARCH, "the image's architecture (GOARCH)")
+	variant := flag.String("variant", "", "the architecture's variant (v7 for GOARCH=arm GOARM=7)")
 	flag.Var(&env, "env", "KEY=VALUE for the image config (repeatable)")
 	flag.Parse()
 	if *name == "" || *out == "" {
@@ -48,7 +49,7 @@ func main() {
 	}
 	es, err := parseEntries(files, dirs, links)
 	if err == nil {
-		err = build(*name, *arch, strings.Fields(*entrypoint), es, env, *out)
+		err = build(*name, platform{*arch, *variant}, strings.Fields(*entrypoint), es, env, *out)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mkimage:", err)
@@ -147,18 +148,31 @@ func digest(b []byte) string {
 	return "sha256:" + hex.EncodeToString(s[:])
 }
 
-func build(name, arch string, entrypoint []string, es []entry, env list, out string) error {
+// platform is an image's architecture and its variant, if any.
+type platform struct{ arch, variant string }
+
+func (p platform) fields() map[string]string {
+	m := map[string]string{"architecture": p.arch, "os": "linux"}
+	if p.variant != "" {
+		m["variant"] = p.variant
+	}
+	return m
+}
+
+func build(name string, p platform, entrypoint []string, es []entry, env list, out string) error {
 	raw, gz, err := layer(es)
 	if err != nil {
 		return err
 	}
-	config, _ := json.Marshal(map[string]any{
-		"architecture": arch,
-		"os":           "linux",
-		"config":       map[string]any{"Entrypoint": entrypoint, "Env": append([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, env...)},
-		"rootfs":       map[string]any{"type": "layers", "diff_ids": []string{digest(raw)}},
-		"history":      []map[string]any{{"created_by": "wren scripts/images/mkimage"}},
-	})
+	cfg := map[string]any{
+		"config":  map[string]any{"Entrypoint": entrypoint, "Env": append([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, env...)},
+		"rootfs":  map[string]any{"type": "layers", "diff_ids": []string{digest(raw)}},
+		"history": []map[string]any{{"created_by": "wren scripts/images/mkimage"}},
+	}
+	for k, v := range p.fields() {
+		cfg[k] = v
+	}
+	config, _ := json.Marshal(cfg)
 	manifest, _ := json.Marshal(map[string]any{
 		"schemaVersion": 2,
 		"mediaType":     "application/vnd.oci.image.manifest.v1+json",
@@ -171,7 +185,7 @@ func build(name, arch string, entrypoint []string, es []entry, env list, out str
 		"manifests": []map[string]any{{
 			"mediaType": "application/vnd.oci.image.manifest.v1+json",
 			"digest":    digest(manifest), "size": len(manifest),
-			"platform":    map[string]string{"architecture": arch, "os": "linux"},
+			"platform":    p.fields(),
 			"annotations": map[string]string{"io.containerd.image.name": name, "org.opencontainers.image.ref.name": name},
 		}},
 	})
