@@ -159,8 +159,7 @@ func TestAgentBadJoin(t *testing.T) {
 			line := lastLine(res.Stderr)
 			assert.True(t, strings.HasPrefix(line, "wren: "), "error line %q", line)
 			assert.Contains(t, line, tc.want)
-			_, err := os.Stat(dataDir)
-			assert.True(t, os.IsNotExist(err), "a refused join writes nothing to the data dir")
+			testutil.AssertNoState(t, dataDir, "a refused join writes nothing to the data dir")
 		})
 	}
 }
@@ -219,8 +218,7 @@ func TestBootstrapTokens(t *testing.T) {
 	res = testutil.RunWren(t, time.Minute, nil, "agent", "--data-dir", dataDir, "--server", url, "--token", short.String())
 	require.NotZero(t, res.ExitCode, res.Stderr)
 	assert.Contains(t, lastLine(res.Stderr), "wrong or expired token")
-	_, err = os.Stat(dataDir)
-	assert.True(t, os.IsNotExist(err), "a refused join writes nothing to the data dir")
+	testutil.AssertNoState(t, dataDir, "a refused join writes nothing to the data dir")
 	// The controller manager's tokencleaner removes expired tokens.
 	testutil.Eventually(t, time.Minute, time.Second, "expired token cleaned up", func() error {
 		res := wrenToken("list")

@@ -43,3 +43,23 @@ func pruneToolsDataDir(t testing.TB, bin string) {
 		}
 	})
 }
+
+// AssertNoState checks that a refused command left no state in dataDir: the
+// directory is absent or holds only data/, the release the launcher
+// extracted before the command could look at its flags (as k3s does).
+func AssertNoState(t testing.TB, dataDir, why string) {
+	t.Helper()
+	entries, err := os.ReadDir(dataDir)
+	if os.IsNotExist(err) {
+		return
+	}
+	if err != nil {
+		t.Errorf("%s: %v", why, err)
+		return
+	}
+	for _, e := range entries {
+		if e.Name() != "data" {
+			t.Errorf("%s: %s holds %s", why, dataDir, e.Name())
+		}
+	}
+}
