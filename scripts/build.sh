@@ -42,6 +42,13 @@ case "$arch" in
   armv7) goenv=(GOARCH=arm GOARM=7) cc=arm-linux-gnueabihf-gcc image_arch=(-arch arm -variant v7) ;;
   *) echo "WREN_ARCH=$arch: want amd64, arm64 or armv7" >&2; exit 2 ;;
 esac
+# cgo programs are linked static. For armv7, with gold: GNU ld 2.40 (bfd)
+# drops the Thumb bit of glibc's IFUNC resolvers (R_ARM_IRELATIVE) in a
+# static binary as large as the wren program, which then crashes at its
+# first instruction; gold links it right.
+extld=-static
+[ "$arch" = armv7 ] && extld="'-static -fuse-ld=gold'"
+LDFLAGS=${LDFLAGS/-extldflags -static/-extldflags $extld}
 if [ "$arch" = "$host_arch" ]; then
   out=bin work=build
 else
@@ -61,7 +68,7 @@ if [ "$(cat "$work/helpers.stamp" 2>/dev/null)" != "$helpers_stamp" ]; then
   echo "building helpers (runc, containerd shim, CNI plugins) and images for $arch"
   rm -rf "$payload"
   mkdir -p "$payload/bin" "$payload/images"
-  static="-s -w -extldflags -static"
+  static="-s -w -extldflags $extld"
   # runc needs cgo for nsexec; seccomp links libseccomp statically.
   CGO_ENABLED=1 gobuild -tags "seccomp netgo osusergo urfave_cli_no_docs" \
     -ldflags "$static -X main.version=$(modver github.com/opencontainers/runc | sed s/^v//)" \

@@ -10,10 +10,10 @@
 #
 # WREN_SIGNING_KEY (required): PEM private key (EC P-256) that signs the checksums.
 #   openssl ecparam -name prime256v1 -genkey -noout -out release.key
-# WREN_RELEASE_ARCHES: architectures to ship (default: this machine's). Only the
-#   host's architecture builds here today: the others need cross toolchains for
-#   runc's cgo (see the README's limits).
-# WREN_RELEASE_SKIP_BUILD=true: package the bin/wren already built.
+# WREN_RELEASE_ARCHES: architectures to ship (default: amd64 arm64 armv7). The
+#   ones not of this machine are cross-built (scripts/build.sh WREN_ARCH=...).
+# WREN_RELEASE_SKIP_BUILD=true: package the binaries already built (bin/wren
+#   for this machine's architecture, build/<arch>/wren for the others).
 # WREN_RELEASE_DIR: where to write (default dist).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +25,7 @@ pub=$(openssl pkey -in "$key" -pubout 2>/dev/null) || { echo "make release: WREN
 
 host_arch=$(go env GOARCH)
 case "$host_arch" in arm) host_arch=armv7 ;; esac
-arches=${WREN_RELEASE_ARCHES:-$host_arch}
+arches=${WREN_RELEASE_ARCHES:-amd64 arm64 armv7}
 eval "$(scripts/version.sh)"
 version="${WREN_VERSION}+k8s${KUBERNETES_VERSION#v}"
 dist=${WREN_RELEASE_DIR:-dist}
@@ -34,13 +34,13 @@ rm -rf "$out"
 mkdir -p "$out"
 
 for arch in $arches; do
-  if [ "$arch" != "$host_arch" ]; then
-    echo "make release: $arch: only $host_arch builds on this machine (runc needs a cross cgo toolchain)" >&2
-    exit 2
-  fi
-  [ "${WREN_RELEASE_SKIP_BUILD:-}" = true ] || scripts/build.sh
-  cp bin/wren "$out/wren-$arch"
-  go run ./scripts/images/mergearchive -o "$out/wren-airgap-images-$arch.tar" build/payload/images/*.tar
+  case "$arch" in amd64 | arm64 | armv7) ;; *) echo "make release: $arch: want amd64, arm64 or armv7" >&2; exit 2 ;; esac
+  bin=build/$arch/wren work=build/$arch
+  [ "$arch" = "$host_arch" ] && bin=bin/wren work=build
+  [ "${WREN_RELEASE_SKIP_BUILD:-}" = true ] || WREN_ARCH=$arch scripts/build.sh
+  [ -f "$bin" ] || { echo "make release: $bin: not built (WREN_ARCH=$arch scripts/build.sh)" >&2; exit 1; }
+  cp "$bin" "$out/wren-$arch"
+  go run ./scripts/images/mergearchive -o "$out/wren-airgap-images-$arch.tar" "$work"/payload/images/*.tar
   zstd -q -19 --rm -f "$out/wren-airgap-images-$arch.tar"
 done
 

@@ -9,6 +9,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -115,7 +116,8 @@ func TestInstall(t *testing.T) {
 	key := filepath.Join(dir, "release.key")
 	mustRun(t, time.Minute, root, "openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key)
 	release := filepath.Join(dir, "release")
-	mustRun(t, 10*time.Minute, root, "env", "WREN_SIGNING_KEY="+key, "WREN_RELEASE_SKIP_BUILD=true", "WREN_RELEASE_DIR="+release, "scripts/release.sh")
+	mustRun(t, 10*time.Minute, root, "env", "WREN_SIGNING_KEY="+key, "WREN_RELEASE_SKIP_BUILD=true", "WREN_RELEASE_ARCHES="+releaseArch(),
+		"WREN_RELEASE_DIR="+release, "scripts/release.sh")
 	version, err := os.ReadFile(filepath.Join(release, "stable.txt"))
 	require.NoError(t, err)
 	v := strings.TrimSpace(string(version))
@@ -222,4 +224,12 @@ func readSums(t *testing.T, path string) map[string]string {
 		}
 	}
 	return out
+}
+
+// releaseArch names this machine's architecture as releases do.
+func releaseArch() string {
+	if runtime.GOARCH == "arm" {
+		return "armv7"
+	}
+	return runtime.GOARCH
 }
