@@ -1,5 +1,5 @@
 # wren: see README.md. Every target installs what it needs (scripts/deps.sh).
-.PHONY: build run test unit integration e2e bench image release lint clean
+.PHONY: build run test unit integration e2e soak cross bench image release lint clean
 
 build:
 	@scripts/deps.sh build
@@ -9,9 +9,11 @@ build:
 run: build
 	@scripts/run.sh
 
-# The whole test suite: unit, integration (real binary), e2e.
+# The whole test suite: unit, integration (real binary), e2e, the 1 GiB
+# soak, and the arm64/armv7 builds under qemu-user.
 test: build
 	@scripts/deps.sh test
+	@scripts/deps.sh cross
 	@scripts/test.sh all
 
 unit:
@@ -25,6 +27,16 @@ e2e: build
 	@scripts/deps.sh test
 	@scripts/test.sh e2e
 
+soak: build
+	@scripts/deps.sh test
+	@scripts/test.sh soak
+
+# arm64 and armv7 builds, smoke-tested under qemu-user.
+cross:
+	@scripts/deps.sh build
+	@scripts/deps.sh cross
+	@scripts/test.sh cross
+
 # What users download is compressed harder than everyday builds (about 3 min).
 bench release: export WREN_PAYLOAD_ZSTD = --ultra -22
 
@@ -32,10 +44,12 @@ bench: build
 	@scripts/deps.sh bench
 	@scripts/bench/run.sh
 
-# dist/: signed binaries, checksums, install.sh and the air-gap images
-# (WREN_SIGNING_KEY=<PEM EC P-256 private key> is required).
+# dist/: signed binaries for amd64, arm64 and armv7, checksums, install.sh
+# and the air-gap images (WREN_SIGNING_KEY=<PEM EC P-256 private key> is
+# required; WREN_RELEASE_ARCHES picks the architectures).
 release: build
 	@scripts/deps.sh release
+	@scripts/deps.sh cross
 	@WREN_RELEASE_SKIP_BUILD=true scripts/release.sh
 
 # The node image: bin/wren on a Debian rootfs built by scripts/node-rootfs.sh.

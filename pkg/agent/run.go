@@ -19,6 +19,7 @@ import (
 	"github.com/wren-k8s/wren/pkg/config"
 	"github.com/wren-k8s/wren/pkg/internal/atomicfile"
 	"github.com/wren-k8s/wren/pkg/internal/datadir"
+	"github.com/wren-k8s/wren/pkg/internal/gctune"
 	"github.com/wren-k8s/wren/pkg/internal/sdnotify"
 	"github.com/wren-k8s/wren/pkg/join"
 	"github.com/wren-k8s/wren/pkg/loadbalancer"
@@ -68,6 +69,7 @@ func Run(ctx context.Context, cfg *config.RemoteAgent, log *slog.Logger) error {
 	r := &component.Runner{Log: log, OnReady: func() {
 		log.Info("wren agent is ready", "node", cfg.Agent.AgentDerived.NodeName)
 		sdnotify.ReadyLogged(log)
+		gctune.AfterStart(log)
 	}}
 	return r.Run(ctx, components)
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/wren-k8s/wren/pkg/component"
 	"github.com/wren-k8s/wren/pkg/internal/atomicfile"
+	"github.com/wren-k8s/wren/pkg/internal/gctune"
 )
 
 // ContainerdConfig is what the containerd component needs.
@@ -98,7 +99,7 @@ func (c *Containerd) Start(context.Context) error {
 		return err
 	}
 	cmd := exec.Command(self, "containerd", "--config", c.cfg.ConfigPath)
-	cmd.Env = append(os.Environ(), "PATH="+c.cfg.BinDir+":"+os.Getenv("PATH"))
+	cmd.Env = append(append(os.Environ(), "PATH="+c.cfg.BinDir+":"+os.Getenv("PATH")), gctune.ChildEnv()...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Its own process group: a signal to wren's group leaves it and the pods alone.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

@@ -9,6 +9,7 @@ import (
 	"github.com/wren-k8s/wren/pkg/component"
 	"github.com/wren-k8s/wren/pkg/config"
 	"github.com/wren-k8s/wren/pkg/internal/datadir"
+	"github.com/wren-k8s/wren/pkg/internal/gctune"
 	"github.com/wren-k8s/wren/pkg/internal/sdnotify"
 	"github.com/wren-k8s/wren/pkg/pki"
 	"github.com/wren-k8s/wren/pkg/version"
@@ -32,6 +33,7 @@ func Run(ctx context.Context, cfg *config.Server, log *slog.Logger) error {
 		log.Info("wren server is ready", "kubeconfig", cfg.KubeconfigOutput,
 			"try", "wren kubectl get --raw /readyz")
 		sdnotify.ReadyLogged(log)
+		gctune.AfterStart(log)
 	}}
 	components, err := Components(cfg, log)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // memory is a process's footprint. PSS shares the binary's code pages fairly
@@ -50,4 +51,50 @@ func (m memory) String() string {
 
 func (m memory) add(o memory) memory {
 	return memory{rss: m.rss + o.rss, pss: m.pss + o.pss, anon: m.anon + o.anon}
+}
+
+// usage is a process's CPU time and the bytes it has caused to be written
+// to storage (/proc/PID/io write_bytes: the datastore's pages and fsyncs,
+// containerd's state), read at one moment.
+type usage struct {
+	cpu   time.Duration
+	write int64
+}
+
+func usageOf(pid int) (usage, error) {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return usage{}, err
+	}
+	// Fields after the command name (which may hold spaces) start at ") ".
+	i := strings.LastIndexByte(string(stat), ')')
+	fields := strings.Fields(string(stat[i+1:]))
+	if len(fields) < 13 {
+		return usage{}, fmt.Errorf("/proc/%d/stat: short", pid)
+	}
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	u := usage{cpu: time.Duration(utime+stime) * time.Second / clockTicks}
+	io, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return usage{}, err
+	}
+	for _, line := range strings.Split(string(io), "\n") {
+		if v, ok := strings.CutPrefix(line, "write_bytes: "); ok {
+			u.write, _ = strconv.ParseInt(v, 10, 64)
+		}
+	}
+	return u, nil
+}
+
+// clockTicks is USER_HZ, 100 on every Linux this runs on.
+const clockTicks = 100
+
+func (u usage) sub(o usage) usage { return usage{cpu: u.cpu - o.cpu, write: u.write - o.write} }
+func (u usage) add(o usage) usage { return usage{cpu: u.cpu + o.cpu, write: u.write + o.write} }
+
+// idleRates renders CPU as a share of one core and writes per hour over d.
+func (u usage) idleRates(d time.Duration) (cpu, writes string) {
+	perHour := float64(u.write) * float64(time.Hour) / float64(d)
+	return fmt.Sprintf("%.2f%% of one core", 100*u.cpu.Seconds()/d.Seconds()), fmt.Sprintf("%.1f MB/hour", perHour/1e6)
 }

@@ -58,7 +58,18 @@ func benchNode(t *table, bin string, idle time.Duration) error {
 	}
 
 	fmt.Fprintf(os.Stderr, "idling %s before measuring memory...\n", idle)
+	before, err := nodeUsage(s.pid())
+	if err != nil {
+		return err
+	}
 	time.Sleep(idle)
+	after, err := nodeUsage(s.pid())
+	if err != nil {
+		return err
+	}
+	cpu, writes := after.sub(before).idleRates(idle)
+	t.add(fmt.Sprintf("node idle CPU over %s: wren + containerd", idle), cpu, "server with its node and the add-ons, no workload")
+	t.add(fmt.Sprintf("node idle writes over %s: wren + containerd", idle), writes, "write_bytes of /proc/PID/io, per hour (SQLite datastore, containerd state)")
 	wrenMem, err := memoryOf(s.pid())
 	if err != nil {
 		return err
@@ -218,4 +229,17 @@ func snapshotHost() func() {
 			_ = os.RemoveAll(dir)
 		}
 	}
+}
+
+// nodeUsage is the CPU time and storage writes of wren and its containerd.
+func nodeUsage(wrenPID int) (usage, error) {
+	w, err := usageOf(wrenPID)
+	if err != nil {
+		return usage{}, err
+	}
+	c, err := usageOf(containerdPID())
+	if err != nil {
+		return usage{}, err
+	}
+	return w.add(c), nil
 }
