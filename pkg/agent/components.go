@@ -15,9 +15,23 @@ import (
 	"github.com/wren-k8s/wren/pkg/payload"
 )
 
-// Components returns the node's components in start order. cfg must be
-// completed and validated.
-func Components(cfg *config.Agent, creds Credentials, log *slog.Logger) ([]component.Component, error) {
+// NodeComponents are a node's components in start order, in two parts.
+// Runtime (the host setup, the release, containerd and its images) needs
+// nothing from a server, so a server starts it side by side with its control
+// plane; Rest (the node's credentials, the kubelet, flannel, kube-proxy)
+// needs the API.
+type NodeComponents struct {
+	Runtime, Rest []component.Component
+}
+
+// All is the whole list in start order.
+func (n NodeComponents) All() []component.Component {
+	return append(append([]component.Component{}, n.Runtime...), n.Rest...)
+}
+
+// Components returns the node's components. cfg must be completed and
+// validated.
+func Components(cfg *config.Agent, creds Credentials, log *slog.Logger) (NodeComponents, error) {
 	d := cfg.AgentDerived
 	c := cfg.Cluster
 	with := func(name string) *slog.Logger { return log.With("component", name) }
@@ -26,7 +40,7 @@ func Components(cfg *config.Agent, creds Credentials, log *slog.Logger) ([]compo
 	binDir := filepath.Join(d.DataDir, "current", "bin")
 	self, err := os.Executable()
 	if err != nil {
-		return nil, err
+		return NodeComponents{}, err
 	}
 	servingCert, servingKey := files.KubeletServing()
 	taints := make([]corev1.Taint, 0, len(cfg.NodeTaints))
@@ -35,11 +49,9 @@ func Components(cfg *config.Agent, creds Credentials, log *slog.Logger) ([]compo
 		taints = append(taints, corev1.Taint{Key: p.Key, Value: p.Value, Effect: corev1.TaintEffect(p.Effect)})
 	}
 
-	cs := []component.Component{
+	runtime := []component.Component{
 		node.NewHost(cfg.RunDir, with("host")),
 		payload.NewInstaller(self, d.DataDir, filepath.Join(cfg.RunDir, "bin"), with("payload")),
-		&bootstrap{creds: creds, node: NodeIdentity{Name: d.NodeName, IPs: nodeIPs(d.NodeIP)}, files: files,
-			agentDir: d.AgentDir, apiURL: c.APIURL, log: with("node-credentials")},
 		node.NewContainerd(node.ContainerdConfig{
 			Root: d.ContainerdRoot, State: d.ContainerdState, Socket: d.ContainerdSocket,
 			ConfigPath: filepath.Join(d.EtcDir, "containerd", "config.toml"),
@@ -50,6 +62,10 @@ func Components(cfg *config.Agent, creds Credentials, log *slog.Logger) ([]compo
 			{Path: filepath.Join(d.DataDir, "current", "images"), Pin: true},
 			{Path: d.ImagesDir},
 		}, filepath.Join(d.ContainerdRoot, "wren-imported"), with("images")),
+	}
+	cs := []component.Component{
+		&bootstrap{creds: creds, node: NodeIdentity{Name: d.NodeName, IPs: nodeIPs(d.NodeIP)}, files: files,
+			agentDir: d.AgentDir, apiURL: c.APIURL, log: with("node-credentials")},
 		node.NewKubelet(node.KubeletConfig{
 			NodeName: d.NodeName, NodeIP: d.NodeIP.String(), Kubeconfig: kubeletKubeconfig(d.AgentDir),
 			RootDir: cfg.KubeletRootDir, ConfigPath: filepath.Join(d.EtcDir, "kubelet.yaml"),
@@ -74,5 +90,5 @@ func Components(cfg *config.Agent, creds Credentials, log *slog.Logger) ([]compo
 			ClusterCIDR: c.ClusterCIDR.String(), ExtraArgs: cfg.ExtraKubeProxyArgs, Host: host,
 		}, with("kube-proxy")))
 	}
-	return cs, nil
+	return NodeComponents{Runtime: runtime, Rest: cs}, nil
 }

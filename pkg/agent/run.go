@@ -101,7 +101,7 @@ func RemoteComponents(cfg *config.RemoteAgent, creds Credentials, log *slog.Logg
 		PodPrefixes: tunnelPodPrefixes(cfg.RemoteDerived.EgressSelectorMode, a.Cluster,
 			controllerKubeconfig(a.AgentDerived.AgentDir), a.AgentDerived.NodeName),
 	}, with("tunnel"))
-	cs := append([]component.Component{lb}, node...)
+	cs := append([]component.Component{lb}, node.All()...)
 	return append(cs, tun), nil
 }
 

@@ -49,7 +49,7 @@ func (r *Runner) Run(ctx context.Context, components []Component) error {
 	runCtx, cancelRun := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelRun()
 
-	exited := make(chan error, len(components))
+	exited := make(chan error, count(components))
 	runErr := r.startAll(ctx, runCtx, components, exited)
 	if runErr == nil {
 		if r.OnReady != nil {
@@ -103,30 +103,76 @@ func (r *Runner) setStatus(name, s string) {
 
 func (r *Runner) startAll(ctx, runCtx context.Context, components []Component, exited chan error) error {
 	begin := time.Now()
+	if err := r.startList(ctx, runCtx, components, exited); err != nil || ctx.Err() != nil {
+		return err // a shutdown requested while starting is not an error
+	}
+	r.Log.Info("all components ready", "took", time.Since(begin).Round(time.Millisecond))
+	return nil
+}
+
+// startList starts components one after the other, each once the one
+// before it is ready; a Parallel entry starts its lists side by side.
+func (r *Runner) startList(ctx, runCtx context.Context, components []Component, exited chan error) error {
 	for _, c := range components {
-		if err := ctx.Err(); err != nil {
-			return nil // shutdown requested while starting: not an error
+		if ctx.Err() != nil {
+			return nil
 		}
-		log := r.Log.With("component", c.Name())
-		log.Info("starting")
-		r.setStatus(c.Name(), StatusStarting)
-		r.started = append(r.started, c)
-		t0 := time.Now()
-		if err := c.Start(runCtx); err != nil {
-			r.setStatus(c.Name(), StatusFailed)
-			return fmt.Errorf("start %s: %w", c.Name(), err)
+		var err error
+		if p, ok := c.(*Parallel); ok {
+			err = r.startParallel(ctx, runCtx, p, exited)
+		} else {
+			err = r.startOne(ctx, runCtx, c, exited)
 		}
-		if e, ok := c.(Exiter); ok {
-			forward(c.Name(), e.Exited(), exited)
-		}
-		if err := r.waitReady(ctx, c, exited); err != nil {
-			r.setStatus(c.Name(), StatusFailed)
+		if err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// startParallel starts p's lists at once and returns when every component
+// in them is ready, or the first error (the other lists stop starting).
+func (r *Runner) startParallel(ctx, runCtx context.Context, p *Parallel, exited chan error) error {
+	laneCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make([]error, len(p.Lists))
+	var wg sync.WaitGroup
+	for i, list := range p.Lists {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if errs[i] = r.startList(laneCtx, runCtx, list, exited); errs[i] != nil {
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (r *Runner) startOne(ctx, runCtx context.Context, c Component, exited chan error) error {
+	log := r.Log.With("component", c.Name())
+	log.Info("starting")
+	r.setStatus(c.Name(), StatusStarting)
+	r.mu.Lock()
+	r.started = append(r.started, c)
+	r.mu.Unlock()
+	t0 := time.Now()
+	if err := c.Start(runCtx); err != nil {
+		r.setStatus(c.Name(), StatusFailed)
+		return fmt.Errorf("start %s: %w", c.Name(), err)
+	}
+	if e, ok := c.(Exiter); ok {
+		forward(c.Name(), e.Exited(), exited)
+	}
+	if err := r.waitReady(ctx, c, exited); err != nil {
+		r.setStatus(c.Name(), StatusFailed)
+		return err
+	}
+	if ctx.Err() == nil {
 		r.setStatus(c.Name(), StatusReady)
 		log.Info("ready", "took", time.Since(t0).Round(time.Millisecond))
 	}
-	r.Log.Info("all components ready", "took", time.Since(begin).Round(time.Millisecond))
 	return nil
 }
 
@@ -190,4 +236,49 @@ func (r *Runner) stopAll() error {
 	}
 	r.started = nil
 	return errors.Join(errs...)
+}
+
+// Parallel is an entry of a component list whose lists start side by side,
+// each in its own order (a component once the one before it in its list is
+// ready). The runner goes on past it once every component of every list is
+// ready; a failure in one list stops the others from starting further.
+// Stopping is as for all components: the reverse of the order they started
+// in, so each list is stopped in its own reverse order. Use it for parts
+// that need nothing from each other, like a control plane and a node's
+// container runtime. Its own lifecycle methods are never called.
+type Parallel struct {
+	Label string
+	Lists [][]Component
+}
+
+var _ Component = (*Parallel)(nil)
+
+// Name implements Component.
+func (p *Parallel) Name() string { return p.Label }
+
+// Start implements Component; the runner starts the lists instead.
+func (p *Parallel) Start(context.Context) error { return errParallel }
+
+// Ready implements Component; the runner waits for the lists instead.
+func (p *Parallel) Ready(context.Context) error { return errParallel }
+
+// Stop implements Component; the runner stops the lists' components.
+func (p *Parallel) Stop(context.Context) error { return nil }
+
+var errParallel = errors.New("component.Parallel is started by a Runner, not on its own")
+
+// count is the number of components in a list, those in Parallel entries
+// included.
+func count(components []Component) int {
+	n := 0
+	for _, c := range components {
+		if p, ok := c.(*Parallel); ok {
+			for _, l := range p.Lists {
+				n += count(l)
+			}
+			continue
+		}
+		n++
+	}
+	return n
 }

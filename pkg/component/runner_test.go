@@ -24,6 +24,8 @@ type fake struct {
 	readyErr  error
 	stopErr   error
 	exitAfter time.Duration
+	// readyAfter: Ready fails until this event was logged.
+	readyAfter string
 	Task
 }
 
@@ -33,6 +35,14 @@ type events struct {
 }
 
 func (e *events) add(s string) { e.mu.Lock(); e.l = append(e.l, s); e.mu.Unlock() }
+func (e *events) has(s string) bool {
+	for _, x := range e.get() {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
 func (e *events) get() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -62,6 +72,9 @@ func (f *fake) Start(ctx context.Context) error {
 func (f *fake) Ready(context.Context) error {
 	if f.readyErr != nil {
 		return f.readyErr
+	}
+	if f.readyAfter != "" && !f.log.has(f.readyAfter) {
+		return errors.New("waiting for " + f.readyAfter)
 	}
 	if f.readyIn > 0 {
 		f.readyIn--
@@ -150,4 +163,66 @@ func TestTaskStopBeforeGo(t *testing.T) {
 	var task Task
 	require.NoError(t, task.Stop(t.Context()))
 	require.NoError(t, task.Stop(t.Context()))
+}
+
+func TestRunnerParallelListsStartSideBySide(t *testing.T) {
+	t.Parallel()
+	ev := &events{}
+	// a1 is ready only once b2 started: lists started one after the other
+	// would time out.
+	cs := []Component{
+		&fake{name: "first", log: ev},
+		&Parallel{Label: "both", Lists: [][]Component{
+			{&fake{name: "a1", log: ev, readyAfter: "start b2"}, &fake{name: "a2", log: ev}},
+			{&fake{name: "b1", log: ev}, &fake{name: "b2", log: ev}},
+		}},
+		&fake{name: "last", log: ev},
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	r := quietRunner()
+	r.OnReady = cancel
+	require.NoError(t, r.Run(ctx, cs))
+	got := ev.get()
+	require.Len(t, got, 12)
+	assert.Equal(t, []string{"start first"}, got[:1])
+	assert.ElementsMatch(t, []string{"start a1", "start a2", "start b1", "start b2"}, got[1:5])
+	assert.Less(t, indexOf(got, "start a1"), indexOf(got, "start a2"), "a list keeps its order")
+	assert.Less(t, indexOf(got, "start b1"), indexOf(got, "start b2"))
+	assert.Equal(t, "start last", got[5])
+	assert.Equal(t, "stop last", got[6])
+	assert.Less(t, indexOf(got, "stop a2"), indexOf(got, "stop a1"), "a list stops in reverse")
+	assert.Less(t, indexOf(got, "stop b2"), indexOf(got, "stop b1"))
+	assert.Equal(t, "stop first", got[11])
+	assert.Equal(t, StatusStopped, r.Status()["b2"])
+}
+
+func TestRunnerParallelFailureStopsTheOtherList(t *testing.T) {
+	t.Parallel()
+	ev := &events{}
+	r := quietRunner()
+	r.ReadyTimeout = 10 * time.Second
+	cs := []Component{
+		&Parallel{Label: "both", Lists: [][]Component{
+			{&fake{name: "a1", log: ev, readyErr: errors.New("slow")}, &fake{name: "a2", log: ev}},
+			{&fake{name: "b1", log: ev, readyAfter: "start a1"}, &fake{name: "b2", log: ev, startErr: errors.New("no disk")}},
+		}},
+		&fake{name: "last", log: ev},
+	}
+	err := r.Run(t.Context(), cs)
+	// b2's failure ends a1's wait at once, not after the 10 s timeout.
+	require.ErrorContains(t, err, "start b2: no disk")
+	assert.NotContains(t, err.Error(), "not ready")
+	got := ev.get()
+	assert.NotContains(t, got, "start a2")
+	assert.NotContains(t, got, "start last")
+	assert.ElementsMatch(t, []string{"start a1", "start b1", "start b2", "stop a1", "stop b1", "stop b2"}, got)
+}
+
+func indexOf(l []string, s string) int {
+	for i, x := range l {
+		if x == s {
+			return i
+		}
+	}
+	return -1
 }

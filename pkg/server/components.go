@@ -110,9 +110,11 @@ func Components(cfg *config.Server, log *slog.Logger) ([]component.Component, er
 	}, kine, sup.Wrap, with("kube-apiserver"))
 	apiReady = apiserver.Ready
 
-	cs := []component.Component{
+	first := []component.Component{
 		pki.NewServer(d.TLSDir, d.SANDNS, d.SANIPs, with("pki")),
 		token.NewServerFile(d.TokenPath, certs.ServerCA(), cfg.Token, d.AgentTokenPath, cfg.AgentToken, with("token")),
+	}
+	controlPlane := []component.Component{
 		kine,
 		encryption,
 		sup.Egress(egressSocket),
@@ -141,16 +143,19 @@ func Components(cfg *config.Server, log *slog.Logger) ([]component.Component, er
 		&adminKubeconfig{path: cfg.KubeconfigOutput, mode: os.FileMode(cfg.KubeconfigMode), credDir: d.CredDir,
 			url: apiURL, certs: certs, log: with("admin-kubeconfig")},
 	}
-	cs = append(cs, addons(cfg, certs, with)...)
+	controlPlane = append(controlPlane, addons(cfg, certs, with)...)
 	if cfg.DisableAgent {
-		return cs, nil
+		return append(first, controlPlane...), nil
 	}
-	nodeComponents, err := agent.Components(&cfg.Agent, localCredentials{certs: certs, passwordFile: filepath.Join(cfg.Agent.AgentDerived.AgentDir, "node-password"),
+	node, err := agent.Components(&cfg.Agent, localCredentials{certs: certs, passwordFile: filepath.Join(cfg.Agent.AgentDerived.AgentDir, "node-password"),
 		client: supClient}, log)
 	if err != nil {
 		return nil, err
 	}
-	cs = append(cs, nodeComponents...)
+	// The node's container runtime needs nothing from the control plane:
+	// both start at once, and the kubelet after both.
+	cs := append(first, &component.Parallel{Label: "control-plane+runtime", Lists: [][]component.Component{controlPlane, node.Runtime}})
+	cs = append(cs, node.Rest...)
 	return append(cs, &nodeRole{node: cfg.Agent.AgentDerived.NodeName, url: apiURL, certs: certs}), nil
 }
 
