@@ -63,9 +63,9 @@ func Components(cfg *config.Agent, creds Credentials, log *slog.Logger) (NodeCom
 			{Path: d.ImagesDir},
 		}, filepath.Join(d.ContainerdRoot, "wren-imported"), with("images")),
 	}
-	cs := []component.Component{
-		&bootstrap{creds: creds, node: NodeIdentity{Name: d.NodeName, IPs: nodeIPs(d.NodeIP)}, files: files,
-			agentDir: d.AgentDir, apiURL: c.APIURL, log: with("node-credentials")},
+	credentials := &bootstrap{creds: creds, node: NodeIdentity{Name: d.NodeName, IPs: nodeIPs(d.NodeIP)}, files: files,
+		agentDir: d.AgentDir, apiURL: c.APIURL, log: with("node-credentials")}
+	kubelet := []component.Component{
 		node.NewKubelet(node.KubeletConfig{
 			NodeName: d.NodeName, NodeIP: d.NodeIP.String(), Kubeconfig: kubeletKubeconfig(d.AgentDir),
 			RootDir: cfg.KubeletRootDir, ConfigPath: filepath.Join(d.EtcDir, "kubelet.yaml"),
@@ -76,19 +76,24 @@ func Components(cfg *config.Agent, creds Credentials, log *slog.Logger) (NodeCom
 		}, with("kubelet")),
 		&addresses{node: d.NodeName, internal: d.NodeIP, external: cfg.NodeExternalIP.Addr, kubeconfig: kubeletKubeconfig(d.AgentDir)},
 	}
-	if cfg.FlannelBackend != "none" {
-		cs = append(cs, node.NewFlannel(node.FlannelConfig{
-			NodeName: d.NodeName, NodeIP: d.NodeIP.String(), Iface: cfg.FlannelIface, Backend: cfg.FlannelBackend,
-			ClusterCIDR: c.ClusterCIDR.String(), Kubeconfig: controllerKubeconfig(d.AgentDir),
-			EtcDir: filepath.Join(d.EtcDir, "flannel"), CNIConfDir: d.CNIConfDir,
-			SubnetFile: filepath.Join(cfg.RunDir, "flannel", "subnet.env"), CNIDataDir: d.CNIDataDir,
-		}, with("flannel")))
-	}
 	if !cfg.DisableKubeProxy {
-		cs = append(cs, node.NewKubeProxy(node.KubeProxyConfig{
+		kubelet = append(kubelet, node.NewKubeProxy(node.KubeProxyConfig{
 			NodeName: d.NodeName, Kubeconfig: kubeProxyKubeconfig(d.AgentDir),
 			ClusterCIDR: c.ClusterCIDR.String(), ExtraArgs: cfg.ExtraKubeProxyArgs, Host: host,
 		}, with("kube-proxy")))
 	}
-	return NodeComponents{Runtime: runtime, Rest: cs}, nil
+	if cfg.FlannelBackend == "none" {
+		return NodeComponents{Runtime: runtime, Rest: append([]component.Component{credentials}, kubelet...)}, nil
+	}
+	// Flannel waits for the node's PodCIDR (and, in its subnet manager, a
+	// second for its informer): alongside the kubelet, which registers the
+	// node, rather than after it.
+	flannel := node.NewFlannel(node.FlannelConfig{
+		NodeName: d.NodeName, NodeIP: d.NodeIP.String(), Iface: cfg.FlannelIface, Backend: cfg.FlannelBackend,
+		ClusterCIDR: c.ClusterCIDR.String(), Kubeconfig: controllerKubeconfig(d.AgentDir),
+		EtcDir: filepath.Join(d.EtcDir, "flannel"), CNIConfDir: d.CNIConfDir,
+		SubnetFile: filepath.Join(cfg.RunDir, "flannel", "subnet.env"), CNIDataDir: d.CNIDataDir,
+	}, with("flannel"))
+	return NodeComponents{Runtime: runtime, Rest: []component.Component{credentials,
+		&component.Parallel{Label: "node", Lists: [][]component.Component{kubelet, {flannel}}}}}, nil
 }

@@ -47,7 +47,7 @@ func TestComponentOrder(t *testing.T) {
 	}{
 		{"control plane only", func(s *config.Server) { s.DisableAgent = true }, concat([]string{"pki", "token"}, controlPlane)},
 		{"with a node", nil, concat([]string{"pki", "token", "("}, controlPlane, []string{"|", "host", "payload", "containerd", "images", ")",
-			"node-credentials", "kubelet", "node-addresses", "flannel", "kube-proxy", "node-role"})},
+			"node-credentials", "(", "kubelet", "node-addresses", "kube-proxy", "|", "flannel", ")", "node-role"})},
 		{"no helm controller", func(s *config.Server) { s.DisableAgent = true; s.Disable = []string{"helm-controller"} },
 			[]string{"pki", "token", "kine", "secrets-encryption", "egress", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "rbac",
 				"node-password-cleaner", "cloud-node-controller", "admin-kubeconfig", "deploy", "servicelb", "coredns-nodehosts", "local-path-provisioner"}},
