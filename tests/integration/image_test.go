@@ -54,7 +54,9 @@ func TestDockerImage(t *testing.T) {
 	assert.Contains(t, out, "kubernetes v1.36.3")
 
 	name := fmt.Sprintf("wren-test-%d", os.Getpid())
-	out, err = docker(t, "run", "-d", "--name", name, tag)
+	// A control plane needs none of the capabilities a node container is
+	// given (the e2e tests run nodes): without them, a node fails at once.
+	out, err = docker(t, "run", "-d", "--name", name, tag, "server", "--disable-agent")
 	require.NoError(t, err, out)
 	t.Cleanup(func() {
 		if t.Failed() {
