@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -34,15 +35,8 @@ type events struct {
 	l  []string
 }
 
-func (e *events) add(s string) { e.mu.Lock(); e.l = append(e.l, s); e.mu.Unlock() }
-func (e *events) has(s string) bool {
-	for _, x := range e.get() {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
+func (e *events) add(s string)      { e.mu.Lock(); e.l = append(e.l, s); e.mu.Unlock() }
+func (e *events) has(s string) bool { return slices.Contains(e.get(), s) }
 func (e *events) get() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -186,12 +180,12 @@ func TestRunnerParallelListsStartSideBySide(t *testing.T) {
 	require.Len(t, got, 12)
 	assert.Equal(t, []string{"start first"}, got[:1])
 	assert.ElementsMatch(t, []string{"start a1", "start a2", "start b1", "start b2"}, got[1:5])
-	assert.Less(t, indexOf(got, "start a1"), indexOf(got, "start a2"), "a list keeps its order")
-	assert.Less(t, indexOf(got, "start b1"), indexOf(got, "start b2"))
+	assert.Less(t, slices.Index(got, "start a1"), slices.Index(got, "start a2"), "a list keeps its order")
+	assert.Less(t, slices.Index(got, "start b1"), slices.Index(got, "start b2"))
 	assert.Equal(t, "start last", got[5])
 	assert.Equal(t, "stop last", got[6])
-	assert.Less(t, indexOf(got, "stop a2"), indexOf(got, "stop a1"), "a list stops in reverse")
-	assert.Less(t, indexOf(got, "stop b2"), indexOf(got, "stop b1"))
+	assert.Less(t, slices.Index(got, "stop a2"), slices.Index(got, "stop a1"), "a list stops in reverse")
+	assert.Less(t, slices.Index(got, "stop b2"), slices.Index(got, "stop b1"))
 	assert.Equal(t, "stop first", got[11])
 	assert.Equal(t, StatusStopped, r.Status()["b2"])
 }
@@ -216,13 +210,4 @@ func TestRunnerParallelFailureStopsTheOtherList(t *testing.T) {
 	assert.NotContains(t, got, "start a2")
 	assert.NotContains(t, got, "start last")
 	assert.ElementsMatch(t, []string{"start a1", "start b1", "start b2", "stop a1", "stop b1", "stop b2"}, got)
-}
-
-func indexOf(l []string, s string) int {
-	for i, x := range l {
-		if x == s {
-			return i
-		}
-	}
-	return -1
 }

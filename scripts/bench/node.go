@@ -214,8 +214,7 @@ func podStartLatencies(cs kubernetes.Interface, prefix string, n int) ([]time.Du
 }
 
 func containerdPID() int {
-	b, _ := os.ReadFile("/run/wren/containerd/containerd.pid")
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	pid, _ := hoststate.ContainerdPID()
 	return pid
 }
 

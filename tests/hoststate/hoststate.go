@@ -7,6 +7,7 @@ package hoststate
 import (
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -51,4 +52,14 @@ func (s State) Restore() {
 	if !s.rootShared {
 		_ = unix.Mount("", "/", "", unix.MS_PRIVATE|unix.MS_REC, "")
 	}
+}
+
+// ContainerdPID is the pid of the containerd a node on this host runs
+// (from its pid file under the default run dir), or 0 when none runs.
+func ContainerdPID() (int, error) {
+	b, err := os.ReadFile("/run/wren/containerd/containerd.pid")
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(strings.TrimSpace(string(b)))
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/wren-k8s/wren/tests/hoststate"
 	"github.com/wren-k8s/wren/tests/testutil"
 )
 
@@ -166,12 +167,10 @@ func get(c *http.Client, url string) (string, error) {
 }
 
 func containerdPID(t *testing.T) int {
-	b, err := os.ReadFile("/run/wren/containerd/containerd.pid")
+	pid, err := hoststate.ContainerdPID()
 	if err != nil {
 		t.Logf("containerd pid: %v", err)
-		return 0
 	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
 	return pid
 }
 
