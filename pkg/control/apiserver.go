@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/kubernetes/cmd/kube-apiserver/app"
 	"k8s.io/kubernetes/cmd/kube-apiserver/app/options"
+	controlplaneapiserver "k8s.io/kubernetes/pkg/controlplane/apiserver"
 
 	"github.com/wren-k8s/wren/pkg/component"
 	"github.com/wren-k8s/wren/pkg/config"
@@ -57,8 +58,24 @@ type APIServerConfig struct {
 	// AuditPolicyFile is where wren's default audit policy is written when
 	// the extra args turn audit logging on without a policy.
 	AuditPolicyFile string
-	ExtraArgs       []string
+	// SingleServer is set on SQLite, which serves one server only. The
+	// apiserver then leaves out the periodic writes that let several servers
+	// find each other, most of an idle cluster's datastore writes (SD cards):
+	// the kubernetes Service's endpoints are kept by count
+	// (endpoint-reconciler-type master-count: no lease every 10 s), the peer
+	// proxy and its endpoint leases are off (feature gate
+	// UnknownVersionInteroperabilityProxy; there is no peer), and the identity
+	// lease (valid an hour) is renewed every minute instead of every 10 s.
+	// --kube-apiserver-arg endpoint-reconciler-type=lease and
+	// feature-gates=UnknownVersionInteroperabilityProxy=true bring the
+	// upstream behaviour back; other feature gates leave it as it is.
+	SingleServer bool
+	ExtraArgs    []string
 }
+
+// singleServerIdentityRenew is how often a single server renews its identity
+// lease (upstream: 10 s, for a lease of an hour).
+const singleServerIdentityRenew = time.Minute
 
 // Etcd gives the apiserver its storage endpoints once the datastore is ready.
 type Etcd interface {
@@ -132,6 +149,9 @@ func (a *APIServer) args() (map[string]string, error) {
 		"tls-private-key-file":               servingKey,
 		"tls-min-version":                    "VersionTLS12",
 	}
+	if a.cfg.SingleServer {
+		args["endpoint-reconciler-type"] = "master-count"
+	}
 	if a.cfg.EtcdCAFile != "" {
 		args["etcd-cafile"] = a.cfg.EtcdCAFile
 	}
@@ -182,6 +202,21 @@ func (a *APIServer) Start(ctx context.Context) error {
 	return nil
 }
 
+// peerProxyGate is the feature gate of the peer proxy and its endpoint
+// leases, which a single server does not need.
+const peerProxyGate = "UnknownVersionInteroperabilityProxy"
+
+// flags renders wren's args and the user's. --feature-gates may be given more
+// than once (the apiserver merges them, later ones winning), so a single
+// server's gate goes first and any user --feature-gates adds to it.
+func (a *APIServer) flags(args map[string]string) []string {
+	flags := cliargs.Render(args, a.cfg.ExtraArgs)
+	if a.cfg.SingleServer {
+		flags = append([]string{"--feature-gates=" + peerProxyGate + "=false"}, flags...)
+	}
+	return flags
+}
+
 // build turns wren's flags into a prepared apiserver, the way the upstream
 // command does, minus its signal handling and logging setup.
 func (a *APIServer) build(ln net.Listener) (interface{ Run(context.Context) error }, error) {
@@ -190,10 +225,15 @@ func (a *APIServer) build(ln net.Listener) (interface{ Run(context.Context) erro
 	if err != nil {
 		return nil, err
 	}
-	if err := parseInto("kube-apiserver", s.Flags(), cliargs.Render(args, a.cfg.ExtraArgs)); err != nil {
+	if err := parseInto("kube-apiserver", s.Flags(), a.flags(args)); err != nil {
 		return nil, err
 	}
 	s.SecureServing.Listener = ln
+	if a.cfg.SingleServer {
+		// NOTE: upstream exposes this only as a package variable; it is read
+		// when the apiserver is built, below.
+		controlplaneapiserver.IdentityLeaseRenewIntervalPeriod = singleServerIdentityRenew
+	}
 	if a.cfg.EncryptionConfigFile != "" {
 		pollEncryptionConfig()
 	}

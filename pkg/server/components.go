@@ -106,6 +106,7 @@ func Components(cfg *config.Server, log *slog.Logger) ([]component.Component, er
 		EgressSocket:         egressSocket,
 		EncryptionConfigFile: encryptionFile,
 		AuditPolicyFile:      filepath.Join(d.EtcDir, "audit-policy.yaml"),
+		SingleServer:         d.DatastoreScheme == "sqlite",
 		ExtraArgs:            cfg.ExtraAPIServerArgs,
 	}, kine, sup.Wrap, with("kube-apiserver"))
 	apiReady = apiserver.Ready
