@@ -17,6 +17,13 @@ import (
 
 const defaultDatastoreConnectTimeout = 60 * time.Second
 
+// sqlitePageSize is the page size of the SQLite database wren creates. Each
+// kine write changes a row and its five indexes, a page each, and SQLite
+// writes whole pages (to the WAL, then the database): 1 KiB pages write about
+// a quarter of SQLite's default 4 KiB (SD cards). A database keeps the page
+// size it was created with.
+const sqlitePageSize = 1024
+
 // sqliteParams are kine's own defaults for its SQLite DSN (WAL, busy timeout,
 // immediate transactions).
 const sqliteParams = "_journal_mode=WAL&_busy_timeout=30000&_synchronous=NORMAL&_txlock=immediate&_stmt_cache_size=20&cache=shared"
@@ -58,6 +65,9 @@ type Derived struct {
 	// Datastore is the DSN handed to kine; DatastoreScheme its scheme.
 	Datastore       string
 	DatastoreScheme string
+	// SQLitePageSize is the page size of a SQLite database wren creates
+	// (0: SQLite's default), set for wren's own database only.
+	SQLitePageSize int
 	// LeaderElect is false for SQLite: one process owns the datastore.
 	LeaderElect bool
 
@@ -160,6 +170,7 @@ func (s *Server) Complete() error {
 	d.Datastore = s.DatastoreEndpoint
 	if d.Datastore == "" {
 		d.Datastore = "sqlite://" + filepath.Join(d.DBDir, "state.db") + "?" + sqliteParams
+		d.SQLitePageSize = sqlitePageSize
 	}
 	d.DatastoreScheme, _, _ = strings.Cut(d.Datastore, "://")
 	d.LeaderElect = d.DatastoreScheme != "sqlite"

@@ -36,6 +36,7 @@ func TestDefaultsComplete(t *testing.T) {
 	assert.True(t, strings.HasPrefix(d.Datastore, "sqlite://"+filepath.Join(s.DataDir, "server", "db", "state.db")+"?"))
 	assert.Equal(t, "sqlite", d.DatastoreScheme)
 	assert.False(t, d.LeaderElect)
+	assert.Equal(t, 1024, d.SQLitePageSize)
 	assert.Contains(t, d.SANDNS, "kubernetes.default.svc.cluster.local")
 	assert.Contains(t, d.SANIPs, netip.MustParseAddr("10.43.0.1"))
 	assert.Contains(t, d.SANIPs, netip.MustParseAddr("127.0.0.1"))
@@ -53,6 +54,7 @@ func TestTLSSANsAndPorts(t *testing.T) {
 	assert.Contains(t, s.Derived.SANIPs, netip.MustParseAddr("192.0.2.50"))
 	assert.Equal(t, 20259, s.Derived.SchedulerPort)
 	assert.True(t, s.Derived.LeaderElect)
+	assert.Zero(t, s.Derived.SQLitePageSize, "a user DSN keeps SQLite's page size")
 }
 
 func TestValidateErrorsNameTheFlag(t *testing.T) {

@@ -35,6 +35,9 @@ type Config struct {
 	ConnectTimeout time.Duration
 	// CAFile, CertFile and KeyFile secure the connection to the backend.
 	CAFile, CertFile, KeyFile string
+	// SQLitePageSize, when set, is the page size of a SQLite database that
+	// does not exist yet.
+	SQLitePageSize int
 }
 
 // Kine is the datastore component.
@@ -72,7 +75,7 @@ func (k *Kine) Scheme() string {
 // Start checks a SQLite file, then starts kine in the background.
 func (k *Kine) Start(ctx context.Context) error {
 	if k.Scheme() == "sqlite" {
-		if err := prepareSQLite(k.cfg.Endpoint); err != nil {
+		if err := prepareSQLite(k.cfg.Endpoint, k.cfg.SQLitePageSize); err != nil {
 			return err
 		}
 	}
@@ -209,9 +212,10 @@ func kineConfig(cfg Config, wg *sync.WaitGroup, backendTLS kinetls.Config) liste
 
 var sqliteMagic = []byte("SQLite format 3\x00")
 
-// prepareSQLite creates the database directory and refuses a file that is
-// not a SQLite database, before kine touches it.
-func prepareSQLite(dsn string) error {
+// prepareSQLite creates the database directory (and the database, with
+// pageSize if set) and refuses a file that is not a SQLite database, before
+// kine touches it.
+func prepareSQLite(dsn string, pageSize int) error {
 	_, rest, _ := strings.Cut(dsn, "://")
 	path, _, _ := strings.Cut(rest, "?")
 	if path == "" {
@@ -222,7 +226,10 @@ func prepareSQLite(dsn string) error {
 	}
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil
+		if pageSize == 0 {
+			return nil
+		}
+		return createSQLite(path, pageSize)
 	}
 	if err != nil {
 		return fmt.Errorf("datastore %s: %w", path, err)

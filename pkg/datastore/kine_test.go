@@ -4,10 +4,12 @@ package datastore
 
 import (
 	"context"
+	"database/sql"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,4 +95,44 @@ func TestUnreachablePostgresFailsWithCause(t *testing.T) {
 		t.Fatal("no error reported")
 	}
 	assert.Error(t, k.Ready(t.Context()))
+}
+
+// A database wren creates has the small page size and WAL, kine builds its
+// tables in it, and an existing database keeps the page size it was created with.
+func TestNewDatabasePageSize(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "db", "state.db")
+	start := func(pageSize int) {
+		k := New(Config{
+			Endpoint: "sqlite://" + db + "?_journal_mode=WAL&_busy_timeout=30000", Socket: filepath.Join(dir, "kine.sock"),
+			ConnectTimeout: 10 * time.Second, SQLitePageSize: pageSize,
+		}, quiet())
+		require.NoError(t, k.Start(t.Context()))
+		require.Eventually(t, func() bool { return k.Ready(t.Context()) == nil }, 30*time.Second, 50*time.Millisecond)
+		cli, err := clientv3.New(clientv3.Config{Endpoints: k.Endpoints(), DialTimeout: 5 * time.Second})
+		require.NoError(t, err)
+		_, err = cli.Put(t.Context(), "/registry/k", strings.Repeat("v", 5000)) // spans pages
+		require.NoError(t, err)
+		got, err := cli.Get(t.Context(), "/registry/k")
+		require.NoError(t, err)
+		require.Len(t, got.Kvs, 1)
+		assert.Len(t, got.Kvs[0].Value, 5000)
+		cli.Close()
+		require.NoError(t, k.Stop(context.Background()))
+	}
+	pragma := func(name string) string {
+		conn, err := sql.Open("sqlite3", db)
+		require.NoError(t, err)
+		defer conn.Close()
+		var v string
+		require.NoError(t, conn.QueryRow("PRAGMA "+name).Scan(&v))
+		return v
+	}
+	start(1024)
+	assert.Equal(t, "1024", pragma("page_size"))
+	assert.Equal(t, "wal", pragma("journal_mode"))
+	assert.NoFileExists(t, db+".new")
+	start(4096) // an existing database is not recreated
+	assert.Equal(t, "1024", pragma("page_size"))
 }

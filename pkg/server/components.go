@@ -50,6 +50,7 @@ func Components(cfg *config.Server, log *slog.Logger) ([]component.Component, er
 		CAFile:         cfg.DatastoreCAFile,
 		CertFile:       cfg.DatastoreCertFile,
 		KeyFile:        cfg.DatastoreKeyFile,
+		SQLitePageSize: d.SQLitePageSize,
 	}, with("kine"))
 	var apiReady func(context.Context) error
 	supClient := func() (kubernetes.Interface, error) { return supervisorClient(apiURL, certs) }

@@ -2,7 +2,9 @@
 
 // Command bench measures a wren binary: size, start-up time, idle memory and
 // datastore throughput through the API. It prints one table and writes it to
-// bench/latest.md. Figures are reports, never pass/fail.
+// bench/latest.md. With -compare it runs wren's control plane side by side
+// with the upstream one instead (bench/compare.md). Figures are reports,
+// never pass/fail.
 package main
 
 import (
@@ -20,14 +22,37 @@ func main() {
 	out := flag.String("out", "bench/latest.md", "where to write the table")
 	idle := flag.Duration("idle", 60*time.Second, "how long to idle before measuring memory")
 	writes := flag.Int("writes", 2000, "ConfigMap creates for the throughput run")
+	cycles := flag.Int("cycles", 1000, "pod create/delete cycles for the write-volume run")
+	writeWindow := flag.Duration("write-window", 2*time.Minute, "how long idle writes are measured, per settings")
+	upstream := flag.String("compare", "", "directory of upstream etcd, kube-apiserver, kube-controller-manager and kube-scheduler: "+
+		"measure them side by side with wren's control plane instead (make compare)")
+	rounds := flag.Int("rounds", 3, "with -compare: runs of each")
+	window := flag.Duration("window", 30*time.Second, "with -compare: how long CPU and writes are measured after idling")
+	only := flag.String("only", "", "run one benchmark alone: writes (the write-volume runs)")
 	flag.Parse()
-	if err := run(*bin, *out, *idle, *writes); err != nil {
+	if *only == "writes" {
+		t := &table{}
+		if err := benchWrites(t, *bin, os.Geteuid() == 0, *writeWindow, *cycles); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		fmt.Print(t.markdown(hostLine()))
+		return
+	}
+	if *upstream != "" {
+		if err := compare(*bin, *upstream, *out, *rounds, *idle, *window); err != nil {
+			fmt.Fprintln(os.Stderr, "compare:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(*bin, *out, *idle, *writeWindow, *writes, *cycles); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin, out string, idle time.Duration, writes int) error {
+func run(bin, out string, idle, writeWindow time.Duration, writes, cycles int) error {
 	t := &table{}
 	if err := measureSize(t, bin); err != nil {
 		return err
@@ -47,6 +72,9 @@ func run(bin, out string, idle time.Duration, writes int) error {
 		}
 	} else {
 		fmt.Fprintln(os.Stderr, "not root: skipping the node benchmarks")
+	}
+	if err := benchWrites(t, bin, os.Geteuid() == 0, writeWindow, cycles); err != nil {
+		return err
 	}
 	report := t.markdown(hostLine())
 	fmt.Print(report)
