@@ -1,5 +1,5 @@
 # wren: see README.md. Every target installs what it needs (scripts/deps.sh).
-.PHONY: build run test unit integration e2e soak cross bench image release lint clean
+.PHONY: build run test unit integration e2e soak cross bench compare image release lint clean
 
 build:
 	@scripts/deps.sh build
@@ -43,6 +43,13 @@ bench release: export WREN_PAYLOAD_ZSTD = --ultra -22
 bench: build
 	@scripts/deps.sh bench
 	@scripts/bench/run.sh
+
+# wren's control plane side by side with upstream etcd, kube-apiserver,
+# kube-controller-manager and kube-scheduler run as separate programs
+# (bench/compare.md; the first run builds them, ~10 min).
+compare: build
+	@scripts/deps.sh bench
+	@scripts/compare/run.sh
 
 # dist/: signed binaries for amd64, arm64 and armv7, checksums, install.sh
 # and the air-gap images (WREN_SIGNING_KEY=<PEM EC P-256 private key> is
