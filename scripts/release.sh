@@ -5,6 +5,8 @@
 #   dist/stable.txt                 the version the installer picks by default
 #   dist/<version>/wren-<arch>      the binaries (payload and add-on images inside)
 #   dist/<version>/wren-airgap-images-<arch>.tar.zst   the images, for nodes that import them
+#   dist/<version>/wren-airgap-images.tar.zst   every architecture's images, one
+#                                   multi-arch image index per name (for a private registry)
 #   dist/<version>/sha256sum.txt    checksums of the files above
 #   dist/<version>/sha256sum.txt.sig  its signature (ECDSA P-256, SHA-256, DER)
 #
@@ -33,6 +35,7 @@ out=$dist/$version
 rm -rf "$out"
 mkdir -p "$out"
 
+all_images=()
 for arch in $arches; do
   case "$arch" in amd64 | arm64 | armv7) ;; *) echo "make release: $arch: want amd64, arm64 or armv7" >&2; exit 2 ;; esac
   bin=build/$arch/wren work=build/$arch
@@ -42,7 +45,10 @@ for arch in $arches; do
   cp "$bin" "$out/wren-$arch"
   go run ./scripts/images/mergearchive -o "$out/wren-airgap-images-$arch.tar" "$work"/payload/images/*.tar
   zstd -q -19 --rm -f "$out/wren-airgap-images-$arch.tar"
+  all_images+=("$work"/payload/images/*.tar)
 done
+go run ./scripts/images/mergearchive -multiarch -o "$out/wren-airgap-images.tar" "${all_images[@]}"
+zstd -q -19 --rm -f "$out/wren-airgap-images.tar"
 
 (cd "$out" && sha256sum wren-* >sha256sum.txt)
 openssl dgst -sha256 -sign "$key" -out "$out/sha256sum.txt.sig" "$out/sha256sum.txt"

@@ -12,7 +12,7 @@ cross_arches="arm64 armv7"
 
 unit() {
   echo "== unit tests"
-  go test -count=1 $GOTESTFLAGS ./pkg/... ./cmd/...
+  go test -count=1 $GOTESTFLAGS ./pkg/... ./cmd/... ./scripts/...
 }
 
 integration() {

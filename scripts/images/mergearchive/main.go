@@ -2,13 +2,19 @@
 
 // Command mergearchive merges OCI image layout archives (as mkimage writes
 // them) into one archive holding every image: the air-gap image tarball of
-// a release. Blobs shared by several images are stored once.
+// a release. Blobs shared by several images are stored once. With -multiarch
+// the archives are the same images built for several architectures: each
+// image name then points to one image index listing its per-platform
+// manifests (what a registry serves as a multi-arch image).
 //
 //	go run ./scripts/images/mergearchive -o all.tar a.tar b.tar ...
+//	go run ./scripts/images/mergearchive -multiarch -o all.tar amd64/*.tar arm64/*.tar
 package main
 
 import (
 	"archive/tar"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -28,19 +34,22 @@ type index struct {
 
 func main() {
 	out := flag.String("o", "", "archive to write")
+	multiarch := flag.Bool("multiarch", false, "one image index per image name, over the platforms of the inputs")
 	flag.Parse()
 	if *out == "" || flag.NArg() == 0 {
-		fmt.Fprintln(os.Stderr, "usage: mergearchive -o OUT.tar IN.tar...")
+		fmt.Fprintln(os.Stderr, "usage: mergearchive [-multiarch] -o OUT.tar IN.tar...")
 		os.Exit(2)
 	}
-	if err := merge(*out, flag.Args()); err != nil {
+	if err := merge(*out, flag.Args(), *multiarch); err != nil {
 		fmt.Fprintln(os.Stderr, "mergearchive:", err)
 		os.Exit(1)
 	}
 }
 
-func merge(out string, ins []string) error {
-	merged := index{SchemaVersion: 2, MediaType: "application/vnd.oci.image.index.v1+json"}
+const indexMediaType = "application/vnd.oci.image.index.v1+json"
+
+func merge(out string, ins []string, multiarch bool) error {
+	merged := index{SchemaVersion: 2, MediaType: indexMediaType}
 	blobs := map[string][]byte{}
 	for _, in := range ins {
 		idx, err := read(in, blobs)
@@ -48,6 +57,12 @@ func merge(out string, ins []string) error {
 			return fmt.Errorf("%s: %w", in, err)
 		}
 		merged.Manifests = append(merged.Manifests, idx.Manifests...)
+	}
+	if multiarch {
+		var err error
+		if merged.Manifests, err = perName(merged.Manifests, blobs); err != nil {
+			return err
+		}
 	}
 	idx, err := json.Marshal(merged)
 	if err != nil {
@@ -130,4 +145,65 @@ func read(path string, blobs map[string][]byte) (index, error) {
 		return idx, errors.New("not an OCI image layout archive (no index.json)")
 	}
 	return idx, nil
+}
+
+// descriptor is the part of an OCI descriptor perName reads and writes.
+type descriptor struct {
+	MediaType   string            `json:"mediaType"`
+	Digest      string            `json:"digest"`
+	Size        int64             `json:"size"`
+	Platform    map[string]string `json:"platform,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// perName groups manifest descriptors by image name into one image index
+// blob per name (added to blobs) and returns the descriptors of those
+// indexes. Two manifests of one name for the same platform are an error.
+func perName(manifests []json.RawMessage, blobs map[string][]byte) ([]json.RawMessage, error) {
+	byName := map[string][]descriptor{}
+	var names []string
+	for _, raw := range manifests {
+		var d descriptor
+		if err := json.Unmarshal(raw, &d); err != nil {
+			return nil, err
+		}
+		name := d.Annotations["io.containerd.image.name"]
+		if name == "" {
+			return nil, fmt.Errorf("manifest %s has no image name", d.Digest)
+		}
+		if d.Platform == nil {
+			return nil, fmt.Errorf("%s: manifest %s has no platform", name, d.Digest)
+		}
+		for _, o := range byName[name] {
+			if fmt.Sprint(o.Platform) == fmt.Sprint(d.Platform) {
+				return nil, fmt.Errorf("%s: two manifests for %v", name, d.Platform)
+			}
+		}
+		if byName[name] == nil {
+			names = append(names, name)
+		}
+		d.Annotations = nil
+		byName[name] = append(byName[name], d)
+	}
+	sort.Strings(names)
+	out := make([]json.RawMessage, 0, len(names))
+	for _, name := range names {
+		b, err := json.Marshal(struct {
+			SchemaVersion int          `json:"schemaVersion"`
+			MediaType     string       `json:"mediaType"`
+			Manifests     []descriptor `json:"manifests"`
+		}{2, indexMediaType, byName[name]})
+		if err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(b)
+		blobs["blobs/sha256/"+hex.EncodeToString(sum[:])] = b
+		d, err := json.Marshal(descriptor{MediaType: indexMediaType, Digest: "sha256:" + hex.EncodeToString(sum[:]), Size: int64(len(b)),
+			Annotations: map[string]string{"io.containerd.image.name": name, "org.opencontainers.image.ref.name": name}})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }
