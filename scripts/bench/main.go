@@ -28,11 +28,18 @@ func main() {
 		"measure them side by side with wren's control plane instead (make compare)")
 	rounds := flag.Int("rounds", 3, "with -compare: runs of each")
 	window := flag.Duration("window", 30*time.Second, "with -compare: how long CPU and writes are measured after idling")
-	only := flag.String("only", "", "run one benchmark alone: writes (the write-volume runs)")
+	only := flag.String("only", "", "run one benchmark alone: writes (the write-volume runs), "+
+		"pagesize (wren's SQLite database vs kine's DSN: start and throughput, 3 rounds)")
 	flag.Parse()
-	if *only == "writes" {
+	if *only == "writes" || *only == "pagesize" {
 		t := &table{}
-		if err := benchWrites(t, *bin, os.Geteuid() == 0, *writeWindow, *cycles); err != nil {
+		var err error
+		if *only == "writes" {
+			err = benchWrites(t, *bin, os.Geteuid() == 0, *writeWindow, *cycles)
+		} else {
+			err = benchPageSize(t, *bin, *writes, 3)
+		}
+		if err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)
 		}

@@ -211,3 +211,35 @@ func podCycles(cs kubernetes.Interface, n int) error {
 	wg.Wait()
 	return errors.Join(errs...)
 }
+
+// benchPageSize runs the control plane on wren's database (1 KiB pages) and
+// on kine's DSN (SQLite's 4 KiB pages), rounds times each, alternating: cold
+// start and ConfigMap create throughput, the price of the smaller pages.
+func benchPageSize(t *table, bin string, writes, rounds int) error {
+	for r := range rounds {
+		for _, kine := range []bool{false, true} {
+			s, err := newServer(bin, false)
+			if err != nil {
+				return err
+			}
+			what := "wren's database (1 KiB pages)"
+			if kine {
+				what = "kine's DSN (4 KiB pages)"
+				s.extra = upstreamDefaults(s)[:2]
+			}
+			cold, err := s.start()
+			if err != nil {
+				s.close()
+				return err
+			}
+			tp, err := s.writeThroughput(writes, 16)
+			s.close()
+			if err != nil {
+				return err
+			}
+			t.add(fmt.Sprintf("round %d, %s: exec → /readyz; %d ConfigMap creates", r+1, what, writes),
+				fmt.Sprintf("%s; %.0f/s", ms(cold.apiReady), tp.perSecond), fmt.Sprintf("p50 %s, p99 %s", ms(tp.p50), ms(tp.p99)))
+		}
+	}
+	return nil
+}
