@@ -31,29 +31,28 @@ func main() {
 	only := flag.String("only", "", "run one benchmark alone: writes (the write-volume runs), "+
 		"pagesize (wren's SQLite database vs kine's DSN: start and throughput, 3 rounds)")
 	flag.Parse()
-	if *only == "writes" || *only == "pagesize" {
+	var err error
+	switch *only {
+	case "writes", "pagesize":
 		t := &table{}
-		var err error
 		if *only == "writes" {
 			err = benchWrites(t, *bin, os.Geteuid() == 0, *writeWindow, *cycles)
 		} else {
 			err = benchPageSize(t, *bin, *writes, 3)
 		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "bench:", err)
-			os.Exit(1)
+		if err == nil {
+			fmt.Print(t.markdown(hostLine()))
 		}
-		fmt.Print(t.markdown(hostLine()))
-		return
-	}
-	if *upstream != "" {
-		if err := compare(*bin, *upstream, *out, *rounds, *idle, *window); err != nil {
-			fmt.Fprintln(os.Stderr, "compare:", err)
-			os.Exit(1)
+	case "":
+		if *upstream != "" {
+			err = compare(*bin, *upstream, *out, *rounds, *idle, *window)
+		} else {
+			err = run(*bin, *out, *idle, *writeWindow, *writes, *cycles)
 		}
-		return
+	default:
+		err = fmt.Errorf("-only %q: want writes or pagesize", *only)
 	}
-	if err := run(*bin, *out, *idle, *writeWindow, *writes, *cycles); err != nil {
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}

@@ -141,19 +141,32 @@ func (s *server) start() (startTimes, error) {
 
 func (s *server) readyz() bool {
 	tlsDir := filepath.Join(s.dir, "data", "server", "tls")
-	cert, err := tls.LoadX509KeyPair(filepath.Join(tlsDir, "client-admin.crt"), filepath.Join(tlsDir, "client-admin.key"))
+	c, err := mtlsClient(filepath.Join(tlsDir, "server-ca.crt"), filepath.Join(tlsDir, "client-admin.crt"), filepath.Join(tlsDir, "client-admin.key"))
 	if err != nil {
 		return false
 	}
-	ca, err := os.ReadFile(filepath.Join(tlsDir, "server-ca.crt"))
+	return readyzOK(c, s.port)
+}
+
+// mtlsClient is an HTTPS client that trusts caFile and presents a client certificate.
+func mtlsClient(caFile, certFile, keyFile string) (*http.Client, error) {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
-		return false
+		return nil, err
+	}
+	ca, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, err
 	}
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(ca)
-	c := &http.Client{Timeout: time.Second, Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}}}}
-	resp, err := c.Get(fmt.Sprintf("https://127.0.0.1:%d/readyz", s.port))
+	return &http.Client{Timeout: time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}}}}, nil
+}
+
+// readyzOK reports whether the apiserver on the loopback port answers /readyz ok.
+func readyzOK(c *http.Client, port int) bool {
+	resp, err := c.Get(fmt.Sprintf("https://127.0.0.1:%d/readyz", port))
 	if err != nil {
 		return false
 	}
@@ -209,27 +222,39 @@ func (s *server) writeThroughput(n, clients int) (throughput, error) {
 		return throughput{}, err
 	}
 	lat := make([]time.Duration, n)
+	begin := time.Now()
+	err = inParallel(n, clients, func(i int) error {
+		t0 := time.Now()
+		_, err := cs.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{
+			ObjectMeta: metav1.ObjectMeta{Name: "cm-" + strconv.Itoa(i)},
+			Data:       map[string]string{"payload": strings.Repeat("x", 256)},
+		}, metav1.CreateOptions{})
+		lat[i] = time.Since(t0)
+		return err
+	})
+	total := time.Since(begin)
+	if err != nil {
+		return throughput{}, err
+	}
+	sort.Slice(lat, func(a, b int) bool { return lat[a] < lat[b] })
+	return throughput{perSecond: float64(n) / total.Seconds(), p50: lat[n/2], p99: lat[n*99/100]}, nil
+}
+
+// inParallel calls f(0) … f(n-1) from the given number of goroutines and
+// returns every error.
+func inParallel(n, workers int, f func(i int) error) error {
 	work := make(chan int)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	var firstErr error
-	begin := time.Now()
-	for range clients {
+	var errs []error
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				t0 := time.Now()
-				_, err := cs.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{
-					ObjectMeta: metav1.ObjectMeta{Name: "cm-" + strconv.Itoa(i)},
-					Data:       map[string]string{"payload": strings.Repeat("x", 256)},
-				}, metav1.CreateOptions{})
-				lat[i] = time.Since(t0)
-				if err != nil {
+				if err := f(i); err != nil {
 					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
+					errs = append(errs, err)
 					mu.Unlock()
 				}
 			}
@@ -240,10 +265,5 @@ func (s *server) writeThroughput(n, clients int) (throughput, error) {
 	}
 	close(work)
 	wg.Wait()
-	total := time.Since(begin)
-	if firstErr != nil {
-		return throughput{}, firstErr
-	}
-	sort.Slice(lat, func(a, b int) bool { return lat[a] < lat[b] })
-	return throughput{perSecond: float64(n) / total.Seconds(), p50: lat[n/2], p99: lat[n*99/100]}, nil
+	return errors.Join(errs...)
 }

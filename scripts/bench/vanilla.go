@@ -3,8 +3,6 @@
 package main
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -139,7 +137,7 @@ func (v *vanilla) start() (time.Duration, error) {
 		if err != nil {
 			return 0, err
 		}
-		p := &program{name: name, path: filepath.Join(v.bins, name), args: args, log: logf}
+		p := &program{path: filepath.Join(v.bins, name), args: args, log: logf}
 		if err := p.exec(); err != nil {
 			return 0, err
 		}
@@ -148,11 +146,8 @@ func (v *vanilla) start() (time.Duration, error) {
 		go func() { defer v.wg.Done(); p.supervise(&v.closing) }()
 	}
 	for deadline := begin.Add(5 * time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if resp, err := client.Get(fmt.Sprintf("https://127.0.0.1:%d/readyz", v.apiPort)); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return time.Since(begin), nil
-			}
+		if readyzOK(client, v.apiPort) {
+			return time.Since(begin), nil
 		}
 	}
 	return 0, fmt.Errorf("vanilla control plane: /readyz not ok within 5 minutes: %s", v.logTail("kube-apiserver"))
@@ -160,12 +155,12 @@ func (v *vanilla) start() (time.Duration, error) {
 
 // program is one upstream program and its current process.
 type program struct {
-	name, path string
-	args       []string
-	log        *os.File
-	mu         sync.Mutex
-	cmd        *exec.Cmd
-	restarts   int
+	path     string
+	args     []string
+	log      *os.File
+	mu       sync.Mutex
+	cmd      *exec.Cmd
+	restarts int
 }
 
 func (p *program) exec() error {
@@ -220,18 +215,7 @@ func (v *vanilla) logTail(name string) string {
 }
 
 func (v *vanilla) adminClient() (*http.Client, error) {
-	cert, err := tls.LoadX509KeyPair(v.path("admin.crt"), v.path("admin.key"))
-	if err != nil {
-		return nil, err
-	}
-	ca, err := os.ReadFile(v.path("ca.crt"))
-	if err != nil {
-		return nil, err
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(ca)
-	return &http.Client{Timeout: time.Second, Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}}}}, nil
+	return mtlsClient(v.path("ca.crt"), v.path("admin.crt"), v.path("admin.key"))
 }
 
 func (v *vanilla) pids() []int {

@@ -4,12 +4,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -27,11 +25,15 @@ const kineDefaults = "_journal_mode=WAL&_busy_timeout=30000&_synchronous=NORMAL&
 // leases). The identity lease's renewal (every minute instead of every 10 s)
 // has no flag: both runs keep wren's, which flatters the defaults.
 func upstreamDefaults(s *server) []string {
-	return []string{
-		"--datastore-endpoint", "sqlite://" + filepath.Join(s.dir, "data", "server", "db", "state.db") + "?" + kineDefaults,
+	return append(kineDSN(s),
 		"--kube-apiserver-arg", "endpoint-reconciler-type=lease",
-		"--kube-apiserver-arg", "feature-gates=UnknownVersionInteroperabilityProxy=true",
-	}
+		"--kube-apiserver-arg", "feature-gates=UnknownVersionInteroperabilityProxy=true")
+}
+
+// kineDSN points the server at its usual database file through kine's own
+// DSN, so SQLite creates it with its default page size.
+func kineDSN(s *server) []string {
+	return []string{"--datastore-endpoint", "sqlite://" + filepath.Join(s.dir, "data", "server", "db", "state.db") + "?" + kineDefaults}
 }
 
 // writeSample is what one settings run wrote.
@@ -175,41 +177,20 @@ func revision(cs kubernetes.Interface) (int64, error) {
 func podCycles(cs kubernetes.Interface, n int) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	work := make(chan int)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var errs []error
 	zero := int64(0)
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				name := "cycle-" + strconv.Itoa(i)
-				pod := &corev1.Pod{
-					ObjectMeta: metav1.ObjectMeta{Name: name},
-					Spec: corev1.PodSpec{NodeName: "bench-nowhere", Containers: []corev1.Container{{
-						Name: "agnhost", Image: agnhost, Args: []string{"pause"},
-					}}},
-				}
-				_, err := cs.CoreV1().Pods("default").Create(ctx, pod, metav1.CreateOptions{})
-				if err == nil {
-					err = cs.CoreV1().Pods("default").Delete(ctx, name, metav1.DeleteOptions{GracePeriodSeconds: &zero})
-				}
-				if err != nil {
-					mu.Lock()
-					errs = append(errs, err)
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	for i := range n {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
-	return errors.Join(errs...)
+	return inParallel(n, 8, func(i int) error {
+		name := "cycle-" + strconv.Itoa(i)
+		pod := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: name},
+			Spec: corev1.PodSpec{NodeName: "bench-nowhere", Containers: []corev1.Container{{
+				Name: "agnhost", Image: agnhost, Args: []string{"pause"},
+			}}},
+		}
+		if _, err := cs.CoreV1().Pods("default").Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+			return err
+		}
+		return cs.CoreV1().Pods("default").Delete(ctx, name, metav1.DeleteOptions{GracePeriodSeconds: &zero})
+	})
 }
 
 // benchPageSize runs the control plane on wren's database (1 KiB pages) and
@@ -225,7 +206,7 @@ func benchPageSize(t *table, bin string, writes, rounds int) error {
 			what := "wren's database (1 KiB pages)"
 			if kine {
 				what = "kine's DSN (4 KiB pages)"
-				s.extra = upstreamDefaults(s)[:2]
+				s.extra = kineDSN(s)
 			}
 			cold, err := s.start()
 			if err != nil {
