@@ -129,10 +129,17 @@ func TestNewDatabasePageSize(t *testing.T) {
 		require.NoError(t, conn.QueryRow("PRAGMA "+name).Scan(&v))
 		return v
 	}
+	// A kill during an earlier creation left the temporary database.
+	require.NoError(t, os.MkdirAll(filepath.Dir(db), 0o700))
+	for _, leftover := range []string{".new", ".new-wal", ".new-shm"} {
+		require.NoError(t, os.WriteFile(db+leftover, []byte("left over"), 0o600))
+	}
 	start(1024)
 	assert.Equal(t, "1024", pragma("page_size"))
 	assert.Equal(t, "wal", pragma("journal_mode"))
-	assert.NoFileExists(t, db+".new")
+	for _, leftover := range []string{".new", ".new-wal", ".new-shm"} {
+		assert.NoFileExists(t, db+leftover)
+	}
 	start(4096) // an existing database is not recreated
 	assert.Equal(t, "1024", pragma("page_size"))
 }

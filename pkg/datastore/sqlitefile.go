@@ -17,7 +17,7 @@ import (
 // or a whole one.
 func createSQLite(path string, pageSize int) error {
 	tmp := path + ".new"
-	_ = os.Remove(tmp)
+	removeSQLite(tmp) // what a kill during an earlier creation left
 	db, err := sql.Open("sqlite3", tmp)
 	if err != nil {
 		return fmt.Errorf("datastore %s: %w", path, err)
@@ -30,8 +30,16 @@ func createSQLite(path string, pageSize int) error {
 		err = os.Rename(tmp, path)
 	}
 	if err != nil {
-		_ = os.Remove(tmp)
+		removeSQLite(tmp)
 		return fmt.Errorf("datastore %s: create: %w", path, err)
 	}
 	return nil
+}
+
+// removeSQLite removes a database file with its WAL and shared-memory files:
+// SQLite would replay a stale WAL into a new database of the same name.
+func removeSQLite(path string) {
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		_ = os.Remove(path + suffix)
+	}
 }
