@@ -15,7 +15,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -37,8 +36,7 @@ func TestCrossBuilds(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("registering qemu-user with binfmt_misc needs root")
 	}
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
+	root := testutil.RepoRoot()
 	for _, a := range arches {
 		t.Run(a.name, func(t *testing.T) {
 			bin := filepath.Join(root, "build", a.name, "wren")

@@ -8,13 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/wren-k8s/wren/tests/testutil"
 )
 
 // TestMultiArchImages merges the three builds' images the way make release
@@ -25,8 +26,7 @@ func TestMultiArchImages(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("containerd needs root")
 	}
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
+	root := testutil.RepoRoot()
 	var tars []string
 	for _, dir := range []string{"build", filepath.Join("build", "arm64"), filepath.Join("build", "armv7")} {
 		found, _ := filepath.Glob(filepath.Join(root, dir, "payload", "images", "*.tar"))
@@ -40,7 +40,7 @@ func TestMultiArchImages(t *testing.T) {
 	out, err := merge.CombinedOutput()
 	require.NoError(t, err, "mergearchive: %s", out)
 
-	bin := filepath.Join(root, "bin", "wren")
+	bin := testutil.Binary(t)
 	sock := filepath.Join(dir, "containerd.sock")
 	env := []string{"WREN_DATA_DIR=" + filepath.Join(dir, "wren")}
 	// A containerd of its own: root, state and socket in the test's directory.
