@@ -98,6 +98,9 @@ type Server struct {
 	Debug     bool
 	Verbosity int
 	VModule   string
+	// EnablePProf serves Go's profiles at /debug/pprof/ on the API port, to
+	// clients with an admin (system:masters) certificate.
+	EnablePProf bool
 
 	// Derived is filled by Complete; never set by users.
 	Derived Derived

@@ -206,7 +206,11 @@ func (f *Flannel) Stop(ctx context.Context) error {
 
 // RenderCNIConfig returns the CNI network config for the node's pod subnet:
 // what flannel's own CNI plugin would hand to the bridge plugin, plus
-// portmap (hostPort), bandwidth and firewall.
+// portmap (hostPort) and bandwidth, as k3s has it. No firewall plugin:
+// flannel's FLANNEL-FWD rules already accept the cluster CIDR in FORWARD,
+// and the plugin's own per-pod rules cost about ten iptables runs per pod,
+// serialised on the xtables lock, when many pods start at once. (The
+// firewall binary stays in the payload for users' own network configs.)
 func RenderCNIConfig(subnet, clusterCIDR string, mtu int, ipamDir string) ([]byte, error) {
 	conf := map[string]any{
 		"name":       "cbr0",
@@ -229,7 +233,6 @@ func RenderCNIConfig(subnet, clusterCIDR string, mtu int, ipamDir string) ([]byt
 			},
 			{"type": "portmap", "capabilities": map[string]bool{"portMappings": true}},
 			{"type": "bandwidth", "capabilities": map[string]bool{"bandwidth": true}},
-			{"type": "firewall", "backend": "iptables"},
 		},
 	}
 	return json.MarshalIndent(conf, "", "  ")

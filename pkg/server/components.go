@@ -89,6 +89,7 @@ func Components(cfg *config.Server, log *slog.Logger) ([]component.Component, er
 		Client:     supClient,
 		Encryption: encryption,
 		Ready:      func(ctx context.Context) error { return apiReady(ctx) },
+		PProf:      cfg.EnablePProf,
 		Log:        with("supervisor"),
 	})
 	egressFile, egressSocket := "", filepath.Join(d.ServerDir, "egress.sock")

@@ -50,6 +50,8 @@ type Config struct {
 	Encryption Encryption
 	// Ready reports whether the API serves (for /v1-wren/readyz).
 	Ready func(context.Context) error
+	// PProf serves Go's profiles under /debug/pprof/ to admin clients.
+	PProf bool
 	Log   *slog.Logger
 }
 
@@ -99,6 +101,10 @@ func (sup *Supervisor) Wrap(apiserver http.Handler, authn authenticator.Request)
 		case http.MethodGet:
 			if h, ok := get[r.URL.Path]; ok {
 				h(w, r)
+				return
+			}
+			if cfg.PProf && strings.HasPrefix(r.URL.Path, pprofPrefix) {
+				s.pprof(w, r)
 				return
 			}
 			if cfg.StaticDir != "" && strings.HasPrefix(r.URL.Path, "/static/") {

@@ -102,6 +102,19 @@ func benchNode(t *table, bin string, idle time.Duration) error {
 	}
 	t.add("pod start latency, 30 pods created at once", fmt.Sprintf("p50 %s, p95 %s", ms(lat[len(lat)/2]), ms(lat[len(lat)*95/100])), "create → Running")
 
+	// What each running pod costs while nothing happens: the kubelet's and
+	// containerd's per-container stats, probes and relists.
+	time.Sleep(idle / 2)
+	if before, err = nodeUsage(s.pid()); err != nil {
+		return err
+	}
+	time.Sleep(idle)
+	if after, err = nodeUsage(s.pid()); err != nil {
+		return err
+	}
+	cpu, _ = after.sub(before).idleRates(idle)
+	t.add(fmt.Sprintf("node idle CPU over %s with 31 pods: wren + containerd", idle), cpu, "the 30 pods above and the first, running agnhost pause")
+
 	if err := s.stop(); err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +24,7 @@ import (
 )
 
 func TestControlPlaneSQLite(t *testing.T) {
-	controlPlaneSuite(t)
+	controlPlaneSuite(t, "--enable-pprof")
 }
 
 func TestControlPlanePostgres(t *testing.T) {
@@ -128,6 +129,30 @@ func controlPlaneSuite(t *testing.T, args ...string) {
 			require.NoError(t, err)
 			resp.Body.Close()
 			assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, path)
+		}
+	})
+
+	t.Run("--enable-pprof serves profiles to admins only", func(t *testing.T) {
+		if !slices.Contains(args, "--enable-pprof") {
+			out, err := s.Kubectl("get", "--raw", "/debug/pprof/goroutine?debug=1")
+			assert.Error(t, err, "profiles are off by default: %s", out)
+			return
+		}
+		out := s.MustKubectl("get", "--raw", "/debug/pprof/goroutine?debug=1")
+		assert.Contains(t, out, "goroutine profile:")
+		assert.Contains(t, out, "k8s.io/apiserver")
+		url := fmt.Sprintf("https://127.0.0.1:%d/debug/pprof/goroutine?debug=1", s.Port)
+		scheduler, err := tls.LoadX509KeyPair(s.DataDir+"/server/tls/client-scheduler.crt", s.DataDir+"/server/tls/client-scheduler.key")
+		require.NoError(t, err)
+		for who, certs := range map[string][]tls.Certificate{"anonymous": nil, "scheduler": {scheduler}} {
+			client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
+				InsecureSkipVerify: true, Certificates: certs}}} //nolint:gosec // only the refusal is checked
+			resp, err := client.Get(url)
+			require.NoError(t, err, who)
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			assert.Equal(t, http.StatusForbidden, resp.StatusCode, who)
+			assert.NotContains(t, string(body), "goroutine profile:", who)
 		}
 	})
 

@@ -53,6 +53,7 @@ func bindFlags(fs *pflag.FlagSet, c *config.Server, configFile *string) {
 	fs.BoolVar(&c.Debug, "debug", c.Debug, "Turn on debug logs")
 	fs.IntVarP(&c.Verbosity, "v", "v", c.Verbosity, "Log verbosity of the embedded Kubernetes components")
 	fs.StringVar(&c.VModule, "vmodule", c.VModule, "Per-file log verbosity of the embedded Kubernetes components (pattern=N,...)")
+	fs.BoolVar(&c.EnablePProf, "enable-pprof", c.EnablePProf, "Serve Go profiles at /debug/pprof/ on the API port (admin client certificates only)")
 
 	fs.Var(&c.BindAddress, "bind-address", "Address the API listens on")
 	fs.IntVar(&c.HTTPSPort, "https-listen-port", c.HTTPSPort, "Port the API listens on")
