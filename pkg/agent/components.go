@@ -57,6 +57,7 @@ func Components(cfg *config.Agent, creds Credentials, log *slog.Logger) (NodeCom
 			ConfigPath: filepath.Join(d.EtcDir, "containerd", "config.toml"),
 			LogPath:    filepath.Join(d.AgentDir, "containerd", "containerd.log"),
 			BinDir:     binDir, CNIConfDir: d.CNIConfDir, PauseImage: cfg.PauseImage, Host: host,
+			RegistryDir: d.RegistryDir, Registries: d.Registries, RegistryWarnings: d.RegistryWarnings,
 		}, with("containerd")),
 		node.NewImages(d.ContainerdSocket, []node.ImageDir{
 			{Path: filepath.Join(d.DataDir, "current", "images"), Pin: true},

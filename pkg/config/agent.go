@@ -11,6 +11,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/wren-k8s/wren/pkg/registries"
 	"github.com/wren-k8s/wren/pkg/version"
 )
 
@@ -42,6 +43,9 @@ type Agent struct {
 
 	PauseImage string
 	ResolvConf string
+	// PrivateRegistry is the registries.yaml to read (mirrors, auth, TLS);
+	// a missing file means none.
+	PrivateRegistry string
 
 	FlannelBackend string
 	FlannelIface   string
@@ -85,15 +89,23 @@ type AgentDerived struct {
 	NodeName string
 	NodeIP   netip.Addr
 	Labels   map[string]string
+
+	// RegistryDir is containerd's certs.d, written from Registries.
+	RegistryDir string
+	// Registries is PrivateRegistry's content (nil without a file), loaded
+	// by ValidateAgent, with what it ignored in RegistryWarnings.
+	Registries       *registries.Registries
+	RegistryWarnings []string
 }
 
 // DefaultAgent returns the node defaults.
 func DefaultAgent() Agent {
 	return Agent{
-		PauseImage:     version.PauseImage,
-		FlannelBackend: "vxlan",
-		RunDir:         DefaultRunDir,
-		KubeletRootDir: DefaultKubeletRootDir,
+		PauseImage:      version.PauseImage,
+		PrivateRegistry: registries.DefaultPath,
+		FlannelBackend:  "vxlan",
+		RunDir:          DefaultRunDir,
+		KubeletRootDir:  DefaultKubeletRootDir,
 	}
 }
 
@@ -110,6 +122,7 @@ func (a *Agent) CompleteAgent(dataDir string, hostIP netip.Addr, hostname string
 	d.ContainerdRoot = filepath.Join(d.AgentDir, "containerd")
 	d.ContainerdState = filepath.Join(a.RunDir, "containerd")
 	d.ContainerdSocket = filepath.Join(a.RunDir, "containerd", "containerd.sock")
+	d.RegistryDir = filepath.Join(d.EtcDir, "containerd", "certs.d")
 
 	d.NodeName = strings.ToLower(a.NodeName)
 	if d.NodeName == "" {
@@ -158,6 +171,13 @@ func (a *Agent) ValidateAgent() []error {
 		if _, err := os.Stat(a.ResolvConf); err != nil {
 			add("--resolv-conf %s: %v", a.ResolvConf, unwrapPathError(err))
 		}
+	}
+	if a.PrivateRegistry != "" {
+		r, warnings, err := registries.Load(a.PrivateRegistry)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		a.AgentDerived.Registries, a.AgentDerived.RegistryWarnings = r, warnings
 	}
 	for flag, args := range map[string][]string{"--kubelet-arg": a.ExtraKubeletArgs, "--kube-proxy-arg": a.ExtraKubeProxyArgs} {
 		for _, x := range args {

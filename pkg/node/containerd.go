@@ -23,6 +23,7 @@ import (
 	"github.com/wren-k8s/wren/pkg/component"
 	"github.com/wren-k8s/wren/pkg/internal/atomicfile"
 	"github.com/wren-k8s/wren/pkg/internal/gctune"
+	"github.com/wren-k8s/wren/pkg/registries"
 )
 
 // ContainerdConfig is what the containerd component needs.
@@ -42,6 +43,13 @@ type ContainerdConfig struct {
 	CNIConfDir string
 	PauseImage string
 	Host       HostInfo
+	// RegistryDir is containerd's certs.d (<data-dir>/agent/etc/containerd/certs.d),
+	// written from Registries (registries.yaml; nil when there is none).
+	RegistryDir string
+	Registries  *registries.Registries
+	// RegistryWarnings are logged at start (what registries.yaml held that
+	// wren ignores).
+	RegistryWarnings []string
 }
 
 // Containerd runs containerd as a child process of wren (the same binary,
@@ -81,6 +89,12 @@ func (c *Containerd) Start(context.Context) error {
 	}
 	if err := atomicfile.Write(c.cfg.ConfigPath, []byte(RenderContainerdConfig(c.cfg)), 0o600); err != nil {
 		return fmt.Errorf("containerd config: %w", err)
+	}
+	if err := registries.WriteHostsDir(c.cfg.RegistryDir, c.cfg.Registries.HostsFiles()); err != nil {
+		return fmt.Errorf("containerd registry hosts: %w", err)
+	}
+	for _, w := range c.cfg.RegistryWarnings {
+		c.log.Warn("registries.yaml", "warning", w)
 	}
 	// crictl's config, for `wren crictl`.
 	crictl := fmt.Sprintf("runtime-endpoint: unix://%s\nimage-endpoint: unix://%s\n", c.cfg.Socket, c.cfg.Socket)

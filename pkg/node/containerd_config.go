@@ -4,8 +4,12 @@ package node
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
+
+	"github.com/wren-k8s/wren/pkg/registries"
 )
 
 // statsCollectPeriod is how often containerd samples container CPU usage.
@@ -62,6 +66,20 @@ func RenderContainerdConfig(c ContainerdConfig) string {
 	w("  snapshotter = \"overlayfs\"")
 	w(`  [plugins."io.containerd.cri.v1.images".pinned_images]`)
 	w("    sandbox = %q", c.PauseImage)
+	// Always set: a host's /etc/containerd/certs.d is not wren's config.
+	w(`  [plugins."io.containerd.cri.v1.images".registry]`)
+	w("    config_path = %q", c.RegistryDir)
+	// Credentials have no place in hosts.toml: the CRI plugin keeps them.
+	auths := c.Registries.Auths()
+	for _, host := range slices.Sorted(maps.Keys(auths)) {
+		a := auths[host]
+		w(`  [plugins."io.containerd.cri.v1.images".registry.configs.%s.auth]`, registries.TOMLString(host))
+		for _, kv := range [][2]string{{"username", a.Username}, {"password", a.Password}, {"auth", a.Auth}, {"identitytoken", a.IdentityToken}} {
+			if kv[1] != "" {
+				w("    %s = %s", kv[0], registries.TOMLString(kv[1]))
+			}
+		}
+	}
 	w("")
 	w(`[plugins."io.containerd.shim.v1.manager"]`)
 	w("  socket_dir = %q", filepath.Join(c.State, "s"))

@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/wren-k8s/wren/pkg/registries"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -37,6 +39,17 @@ func TestContainerdConfig(t *testing.T) {
 			Root: "/var/lib/wren/agent/containerd", State: "/run/wren/containerd",
 			Socket: "/run/wren/containerd/containerd.sock", BinDir: "/var/lib/wren/data/current/bin",
 			CNIConfDir: "/var/lib/wren/agent/etc/cni/net.d", PauseImage: "registry.k8s.io/pause:3.10.2", Host: host,
+			RegistryDir: "/var/lib/wren/agent/etc/containerd/certs.d",
+		}
+		if host.CgroupV2 { // and logins from a registries.yaml
+			r, _, err := registries.Parse([]byte(`configs:
+  docker.io: {auth: {username: me, password: "p\"w"}}
+  ghcr.io: {auth: {identity_token: tok}}
+`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.Registries = r
 		}
 		golden(t, name, []byte(RenderContainerdConfig(cfg)))
 	}

@@ -291,6 +291,18 @@ func (s *Server) Crictl(args ...string) (string, error) {
 	return string(out), err
 }
 
+// Ctr runs `wren ctr` (containerd's ctr, in the k8s.io namespace) against
+// this node's containerd.
+func (s *Server) Ctr(args ...string) (string, error) {
+	cmd := exec.Command(Binary(s.t), append([]string{"ctr"}, args...)...)
+	cmd.Env = append(os.Environ(), "WREN_DATA_DIR="+s.DataDir)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		err = fmt.Errorf("ctr %v: %w: %s", args, err, out)
+	}
+	return string(out), err
+}
+
 // MustKubectl is Kubectl that fails the test on error.
 func (s *Server) MustKubectl(args ...string) string {
 	s.t.Helper()

@@ -22,6 +22,7 @@ func Bind(fs *pflag.FlagSet, a *config.Agent) {
 	fs.StringArrayVar(&a.ExtraKubeProxyArgs, "kube-proxy-arg", nil, "Extra kube-proxy flag (name=value)")
 	fs.BoolVar(&a.DisableKubeProxy, "disable-kube-proxy", a.DisableKubeProxy, "Do not run kube-proxy")
 	fs.StringVar(&a.PauseImage, "pause-image", a.PauseImage, "Sandbox (pause) image")
+	fs.StringVar(&a.PrivateRegistry, "private-registry", a.PrivateRegistry, "Registry configuration file: mirrors, auth and TLS (k3s's registries.yaml format)")
 	fs.StringVar(&a.ResolvConf, "resolv-conf", a.ResolvConf, "resolv.conf for pods using the node's DNS (default: /etc/resolv.conf)")
 	fs.StringVar(&a.FlannelBackend, "flannel-backend", a.FlannelBackend, "Pod network backend: vxlan, host-gw or none")
 	fs.StringVar(&a.FlannelIface, "flannel-iface", a.FlannelIface, "Interface for the pod network (default: the node IP's)")
