@@ -197,10 +197,16 @@ func kineConfig(cfg Config, wg *sync.WaitGroup, backendTLS kinetls.Config) liste
 			Endpoint:         cfg.Endpoint,
 			BackendTLSConfig: backendTLS,
 			PollInterval:     time.Second,
-			// CompactInterval 0: the apiserver drives compaction (every 5 minutes).
+			// As on etcd, the apiserver drives compaction: every 5 minutes
+			// (--etcd-compaction-interval) it compacts to the revision it saw
+			// the time before. kine's own compactor is off (interval 0) and
+			// keeps no extra revisions: with kine's default of the last 1,000,
+			// a quiet cluster never compacted anything, so continue tokens
+			// and watches from old revisions never expired as they do on
+			// etcd (a [Conformance] test waits for exactly that).
 			CompactInterval:  0,
 			CompactTimeout:   5 * time.Second,
-			CompactMinRetain: 1000,
+			CompactMinRetain: 0,
 			CompactBatchSize: 1000,
 			PollBatchSize:    500,
 		},
