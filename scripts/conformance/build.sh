@@ -14,5 +14,12 @@ if [ "$want" != "$have" ]; then
   exit 1
 fi
 echo "building e2e.test and ginkgo (k8s.io/kubernetes $have)" >&2
-CGO_ENABLED=0 go test -c -o "$out/e2e.test" -ldflags "-s -w" k8s.io/kubernetes/test/e2e
+# The version e2e.test reports (and compares with the server's), as in
+# upstream's release builds.
+minor=$(echo "$have" | cut -d. -f2)
+ldflags="-s -w"
+for v in gitVersion=$have gitMajor=1 gitMinor=$minor gitTreeState=clean; do
+  ldflags+=" -X k8s.io/component-base/version.$v"
+done
+CGO_ENABLED=0 go test -c -o "$out/e2e.test" -ldflags "$ldflags" k8s.io/kubernetes/test/e2e
 CGO_ENABLED=0 go build -o "$out/ginkgo" -ldflags "-s -w" github.com/onsi/ginkgo/v2/ginkgo
