@@ -2,13 +2,13 @@
 
 // Package e2edeps pins, for `go mod tidy`, what upstream's e2e test binary
 // imports (k8s.io/kubernetes/test/e2e/e2e_test.go): the module then holds
-// every dependency `go test -c k8s.io/kubernetes/test/e2e` needs, and
+// every dependency `go test -c k8s.io/kubernetes/test/e2e` needs (the ginkgo
+// command is a tool directive in go.mod), and
 // scripts/conformance/build.sh builds the upstream e2e.test unchanged.
 package e2edeps
 
 import (
 	_ "github.com/onsi/ginkgo/v2"
-	_ "github.com/onsi/ginkgo/v2/ginkgo"
 	_ "go.yaml.in/yaml/v2"
 	_ "k8s.io/component-base/version"
 	_ "k8s.io/klog/v2"
