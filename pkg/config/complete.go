@@ -28,6 +28,30 @@ const sqlitePageSize = 1024
 // immediate transactions).
 const sqliteParams = "_journal_mode=WAL&_busy_timeout=30000&_synchronous=NORMAL&_txlock=immediate&_stmt_cache_size=20&cache=shared"
 
+// withSQLiteDefaults adds to a user's sqlite:// DSN each of sqliteParams it
+// does not set itself: kine applies its defaults only when no DSN is given,
+// so "sqlite:///x.db" would otherwise run without WAL and without a busy
+// timeout. The user's own values win.
+func withSQLiteDefaults(dsn string) string {
+	base, query, _ := strings.Cut(dsn, "?")
+	have := map[string]bool{}
+	for _, kv := range strings.Split(query, "&") {
+		if k, _, _ := strings.Cut(kv, "="); k != "" {
+			have[k] = true
+		}
+	}
+	params := []string{}
+	if query != "" {
+		params = append(params, query)
+	}
+	for _, kv := range strings.Split(sqliteParams, "&") {
+		if k, _, _ := strings.Cut(kv, "="); !have[k] {
+			params = append(params, kv)
+		}
+	}
+	return base + "?" + strings.Join(params, "&")
+}
+
 // Derived holds values computed from the user's settings by Complete.
 type Derived struct {
 	ServerDir string // <data-dir>/server
@@ -173,6 +197,9 @@ func (s *Server) Complete() error {
 		d.SQLitePageSize = sqlitePageSize
 	}
 	d.DatastoreScheme, _, _ = strings.Cut(d.Datastore, "://")
+	if d.DatastoreScheme == "sqlite" {
+		d.Datastore = withSQLiteDefaults(d.Datastore)
+	}
 	d.LeaderElect = d.DatastoreScheme != "sqlite"
 
 	d.APIURL = LocalAPIURL(s.BindAddress.Addr, s.HTTPSPort)

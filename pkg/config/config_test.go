@@ -147,3 +147,19 @@ func TestRedactDSN(t *testing.T) {
 	assert.Equal(t, "mysql://u:***@tcp(h:3306)/db", RedactDSN("mysql://u:p@ss@tcp(h:3306)/db"))
 	assert.Equal(t, "sqlite:///x/state.db", RedactDSN("sqlite:///x/state.db"))
 }
+
+func TestUserSQLiteDSNGetsKineDefaults(t *testing.T) {
+	t.Parallel()
+	for dsn, want := range map[string]string{
+		"sqlite:///x/state.db": "sqlite:///x/state.db?" + sqliteParams,
+		"sqlite:///x/state.db?cache=private&_busy_timeout=5": "sqlite:///x/state.db?cache=private&_busy_timeout=5" +
+			"&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate&_stmt_cache_size=20",
+		"sqlite:///x/state.db?" + sqliteParams: "sqlite:///x/state.db?" + sqliteParams,
+	} {
+		s := completed(t, func(s *Server) { s.DatastoreEndpoint = dsn })
+		assert.Equal(t, want, s.Derived.Datastore, dsn)
+		assert.Zero(t, s.Derived.SQLitePageSize, "a user's database is not created by wren")
+	}
+	pg := completed(t, func(s *Server) { s.DatastoreEndpoint = "postgres://u:p@db/k" })
+	assert.Equal(t, "postgres://u:p@db/k", pg.Derived.Datastore)
+}
