@@ -209,8 +209,16 @@ const peerProxyGate = "UnknownVersionInteroperabilityProxy"
 // flags renders wren's args and the user's. --feature-gates may be given more
 // than once (the apiserver merges them, later ones winning), so a single
 // server's gate goes first and any user --feature-gates adds to it.
+//
+// The security-relevant lists add to wren's instead of replacing them: a
+// user's --enable-admission-plugins keeps NodeRestriction (unless the user
+// names it in --disable-admission-plugins), and --authorization-mode keeps
+// Node and RBAC first.
 func (a *APIServer) flags(args map[string]string) []string {
-	flags := cliargs.Render(args, a.cfg.ExtraArgs)
+	extra := cliargs.MergeList(args, a.cfg.ExtraArgs, "enable-admission-plugins",
+		cliargs.Values(a.cfg.ExtraArgs, "disable-admission-plugins"))
+	extra = cliargs.MergeList(args, extra, "authorization-mode", nil)
+	flags := cliargs.Render(args, extra)
 	if a.cfg.SingleServer {
 		flags = append([]string{"--feature-gates=" + peerProxyGate + "=false"}, flags...)
 	}

@@ -33,3 +33,38 @@ func TestSingleServerFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A user's admission plugins and authorization modes add to wren's: they do
+// not silently drop NodeRestriction, Node or RBAC.
+func TestSecurityListsMerge(t *testing.T) {
+	defaults := map[string]string{"enable-admission-plugins": "NodeRestriction", "authorization-mode": "Node,RBAC"}
+	for name, tc := range map[string]struct {
+		user              []string
+		plugins, disabled []string
+		modes             []string
+	}{
+		"plugins added": {user: []string{"enable-admission-plugins=AlwaysPullImages", "--v=2"},
+			plugins: []string{"NodeRestriction", "AlwaysPullImages"}, modes: []string{"Node", "RBAC"}},
+		"given twice, with a duplicate": {user: []string{"enable-admission-plugins=PodNodeSelector", "enable-admission-plugins=NodeRestriction,EventRateLimit"},
+			plugins: []string{"NodeRestriction", "PodNodeSelector", "EventRateLimit"}, modes: []string{"Node", "RBAC"}},
+		"NodeRestriction disabled on purpose": {user: []string{"enable-admission-plugins=AlwaysPullImages", "disable-admission-plugins=NodeRestriction"},
+			plugins: []string{"AlwaysPullImages"}, disabled: []string{"NodeRestriction"}, modes: []string{"Node", "RBAC"}},
+		"modes added after Node and RBAC": {user: []string{"authorization-mode=RBAC,Webhook"},
+			plugins: []string{"NodeRestriction"}, modes: []string{"Node", "RBAC", "Webhook"}},
+	} {
+		a := &APIServer{cfg: APIServerConfig{ExtraArgs: tc.user}}
+		opts := options.NewServerRunOptions()
+		if err := parseInto("kube-apiserver", opts.Flags(), a.flags(defaults)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got := opts.Admission.GenericAdmission.EnablePlugins; !slices.Equal(got, tc.plugins) {
+			t.Errorf("%s: admission plugins %v, want %v", name, got, tc.plugins)
+		}
+		if got := opts.Admission.GenericAdmission.DisablePlugins; !slices.Equal(got, tc.disabled) {
+			t.Errorf("%s: disabled plugins %v, want %v", name, got, tc.disabled)
+		}
+		if got := opts.Authorization.Modes; !slices.Equal(got, tc.modes) {
+			t.Errorf("%s: authorization modes %v, want %v", name, got, tc.modes)
+		}
+	}
+}
