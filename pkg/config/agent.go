@@ -11,6 +11,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/wren-k8s/wren/pkg/internal/fserr"
 	"github.com/wren-k8s/wren/pkg/registries"
 	"github.com/wren-k8s/wren/pkg/version"
 )
@@ -169,7 +170,7 @@ func (a *Agent) ValidateAgent() []error {
 	}
 	if a.ResolvConf != "" {
 		if _, err := os.Stat(a.ResolvConf); err != nil {
-			add("--resolv-conf %s: %v", a.ResolvConf, unwrapPathError(err))
+			add("--resolv-conf %s: %v", a.ResolvConf, fserr.Cause(err))
 		}
 	}
 	if a.PrivateRegistry != "" {
@@ -229,11 +230,4 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-func unwrapPathError(err error) error {
-	if pe, ok := err.(*os.PathError); ok {
-		return pe.Err
-	}
-	return err
 }

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/wren-k8s/wren/pkg/internal/fserr"
 	"github.com/wren-k8s/wren/pkg/token"
 )
 
@@ -81,7 +82,7 @@ func (r *RemoteAgent) Complete() error {
 		}
 		b, err := os.ReadFile(r.TokenFile)
 		if err != nil {
-			return fmt.Errorf("--token-file: %w", unwrapPathError(err))
+			return fmt.Errorf("--token-file: %w", fserr.Cause(err))
 		}
 		if r.Token = strings.TrimSpace(string(b)); r.Token == "" {
 			return fmt.Errorf("--token-file %s: empty", r.TokenFile)

@@ -12,11 +12,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/wren-k8s/wren/pkg/internal/fserr"
 )
 
 // DefaultPath is where wren looks for the file (--private-registry).
@@ -72,7 +75,7 @@ func Load(path string) (*Registries, []string, error) {
 		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("--private-registry %s: %w", path, unwrap(err))
+		return nil, nil, fmt.Errorf("--private-registry %s: %w", path, fserr.Cause(err))
 	}
 	r, warnings, err := Parse(data)
 	if err != nil {
@@ -102,7 +105,7 @@ func Parse(data []byte) (*Registries, []string, error) {
 	if err := r.check(); err != nil {
 		return nil, nil, err
 	}
-	for _, name := range sortedKeys(r.Mirrors) {
+	for _, name := range slices.Sorted(maps.Keys(r.Mirrors)) {
 		if len(r.Mirrors[name].Rewrites) > 0 {
 			warnings = append(warnings, fmt.Sprintf("mirrors.%q.rewrite: not supported, the mirror's endpoints are used without it", name))
 		}
@@ -115,7 +118,7 @@ func Parse(data []byte) (*Registries, []string, error) {
 
 // check validates names, endpoints and files, one error for the first problem.
 func (r *Registries) check() error {
-	for _, name := range sortedKeys(r.Mirrors) {
+	for _, name := range slices.Sorted(maps.Keys(r.Mirrors)) {
 		if name != "*" {
 			if err := checkHost(name); err != nil {
 				return fmt.Errorf("mirrors.%q: %w", name, err)
@@ -127,7 +130,7 @@ func (r *Registries) check() error {
 			}
 		}
 	}
-	for _, host := range sortedKeys(r.Configs) {
+	for _, host := range slices.Sorted(maps.Keys(r.Configs)) {
 		if host != "*" {
 			if err := checkHost(host); err != nil {
 				return fmt.Errorf("configs.%q: %w", host, err)
@@ -146,7 +149,7 @@ func (r *Registries) check() error {
 					continue
 				}
 				if _, err := os.Stat(f); err != nil {
-					return fmt.Errorf("configs.%q.tls.%s %s: %w", host, key, f, unwrap(err))
+					return fmt.Errorf("configs.%q.tls.%s %s: %w", host, key, f, fserr.Cause(err))
 				}
 			}
 		}
@@ -161,15 +164,6 @@ func checkHost(h string) error {
 	return nil
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // oneLine puts a YAML error (which can list a problem per line) on one line.
 func oneLine(err error) error {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
@@ -181,12 +175,4 @@ func oneLine(err error) error {
 		}
 	}
 	return errors.New(strings.Join(parts, "; "))
-}
-
-func unwrap(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }

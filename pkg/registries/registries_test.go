@@ -3,8 +3,10 @@
 package registries
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -123,7 +125,7 @@ configs:
 	require.NoError(t, err)
 	assert.Empty(t, warnings)
 	files := r.HostsFiles()
-	assert.ElementsMatch(t, []string{"docker.io", "_default", "tls-only.example.com", "mirror.example.com:5000"}, keys(files))
+	assert.ElementsMatch(t, []string{"docker.io", "_default", "tls-only.example.com", "mirror.example.com:5000"}, slices.Collect(maps.Keys(files)))
 	assert.Equal(t, Header+`server = "https://mirror.example.com:5000/v2"
 ca = ["`+ca+`"]
 client = [["`+cert+`", "`+key+`"]]
@@ -179,12 +181,4 @@ func TestWriteHostsDir(t *testing.T) {
 	assert.Equal(t, Header+"server = \"x\"\n", string(got))
 	assert.NoDirExists(t, filepath.Join(dir, "old.example.com"), "wren's stale directory is removed")
 	assert.FileExists(t, filepath.Join(dir, "mine.example.com", "hosts.toml"), "the user's is kept")
-}
-
-func keys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
 }

@@ -5,9 +5,11 @@ package registries
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -95,10 +97,10 @@ func (r *Registries) HostsFiles() map[string]string {
 	if r == nil {
 		return out
 	}
-	for _, name := range sortedKeys(r.Mirrors) {
+	for _, name := range slices.Sorted(maps.Keys(r.Mirrors)) {
 		out[dirName(name)] = r.hostsFile(name, r.Mirrors[name].Endpoints)
 	}
-	for _, host := range sortedKeys(r.Configs) {
+	for _, host := range slices.Sorted(maps.Keys(r.Configs)) {
 		if _, mirrored := r.Mirrors[host]; mirrored || r.Configs[host].TLS == nil {
 			continue
 		}
