@@ -11,6 +11,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/wren-k8s/wren/pkg/internal/cliargs"
 	"github.com/wren-k8s/wren/pkg/internal/fserr"
 	"github.com/wren-k8s/wren/pkg/registries"
 	"github.com/wren-k8s/wren/pkg/version"
@@ -182,7 +183,7 @@ func (a *Agent) ValidateAgent() []error {
 	}
 	for flag, args := range map[string][]string{"--kubelet-arg": a.ExtraKubeletArgs, "--kube-proxy-arg": a.ExtraKubeProxyArgs} {
 		for _, x := range args {
-			if k, _, _ := strings.Cut(strings.TrimLeft(x, "-"), "="); k == "" {
+			if k, _ := cliargs.NameValue(x); k == "" {
 				add("%s %q: want name=value", flag, x)
 			}
 		}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	utilnet "k8s.io/apimachinery/pkg/util/net"
+
+	"github.com/wren-k8s/wren/pkg/internal/cliargs"
 )
 
 const defaultDatastoreConnectTimeout = 60 * time.Second
@@ -279,7 +281,7 @@ func nthAddr(base netip.Addr, n int) netip.Addr {
 // portArg finds secure-port=N among upstream extra args, else def.
 func portArg(args []string, def int) int {
 	for _, a := range args {
-		k, v, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		k, v := cliargs.NameValue(a)
 		if k == "secure-port" {
 			if p, err := strconv.Atoi(v); err == nil {
 				def = p

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/wren-k8s/wren/pkg/internal/cliargs"
 )
 
 // The bundled add-ons --disable knows (k3s names).
@@ -65,7 +67,7 @@ func (s *Server) Validate() error {
 		"--kube-scheduler-arg":          s.ExtraSchedulerArgs,
 	} {
 		for _, a := range args {
-			if k, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "="); k == "" {
+			if k, _ := cliargs.NameValue(a); k == "" {
 				add("%s %q: want name=value", flag, a)
 			}
 		}

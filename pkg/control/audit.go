@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/wren-k8s/wren/pkg/internal/atomicfile"
+	"github.com/wren-k8s/wren/pkg/internal/cliargs"
 )
 
 // defaultAuditPolicy records who did what to which object (Metadata) for
@@ -54,7 +54,7 @@ var auditDefaults = map[string]string{"audit-log-maxage": "30", "audit-log-maxba
 func auditArgs(args map[string]string, extra []string, policyFile string) error {
 	given := map[string]bool{}
 	for _, e := range extra {
-		name, _, _ := strings.Cut(strings.TrimLeft(e, "-"), "=")
+		name, _ := cliargs.NameValue(e)
 		given[name] = true
 	}
 	if !given["audit-log-path"] && !given["audit-webhook-config-file"] {

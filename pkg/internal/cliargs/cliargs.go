@@ -16,7 +16,7 @@ import (
 func Render(defaults map[string]string, extra []string) []string {
 	overridden := map[string]bool{}
 	for _, e := range extra {
-		name, _, _ := strings.Cut(strings.TrimLeft(e, "-"), "=")
+		name, _ := NameValue(e)
 		overridden[name] = true
 	}
 	names := make([]string, 0, len(defaults))
@@ -49,38 +49,25 @@ func Flags(extra []string) []string {
 // remove (the user's own opposite flag, such as disabled plugins) are left
 // out of wren's part. extra is returned unchanged when it does not set name.
 func MergeList(defaults map[string]string, extra []string, name string, remove []string) []string {
-	var user []string
-	at := -1
-	out := make([]string, 0, len(extra))
-	for _, e := range extra {
-		n, v, _ := strings.Cut(strings.TrimLeft(e, "-"), "=")
-		if n != name {
-			out = append(out, e)
-			continue
-		}
-		if at < 0 {
-			at = len(out)
-			out = append(out, "")
-		}
-		user = append(user, splitList(v)...)
-	}
+	isName := func(e string) bool { n, _ := NameValue(e); return n == name }
+	at := slices.IndexFunc(extra, isName)
 	if at < 0 {
 		return extra
 	}
 	var merged []string
-	seen := map[string]bool{}
 	for _, item := range splitList(defaults[name]) {
-		if !slices.Contains(remove, item) && !seen[item] {
-			merged, seen[item] = append(merged, item), true
+		if !slices.Contains(remove, item) && !slices.Contains(merged, item) {
+			merged = append(merged, item)
 		}
 	}
-	for _, item := range user {
-		if !seen[item] {
-			merged, seen[item] = append(merged, item), true
+	for _, item := range Values(extra, name) {
+		if !slices.Contains(merged, item) {
+			merged = append(merged, item)
 		}
 	}
-	out[at] = name + "=" + strings.Join(merged, ",")
-	return out
+	// Every item before the first occurrence stays, so it goes back at "at".
+	out := slices.DeleteFunc(slices.Clone(extra), isName)
+	return slices.Insert(out, at, name+"="+strings.Join(merged, ","))
 }
 
 // Values returns every item a flag is given in extra (comma-separated values
@@ -88,7 +75,7 @@ func MergeList(defaults map[string]string, extra []string, name string, remove [
 func Values(extra []string, name string) []string {
 	var out []string
 	for _, e := range extra {
-		if n, v, _ := strings.Cut(strings.TrimLeft(e, "-"), "="); n == name {
+		if n, v := NameValue(e); n == name {
 			out = append(out, splitList(v)...)
 		}
 	}
@@ -103,4 +90,10 @@ func splitList(v string) []string {
 		}
 	}
 	return out
+}
+
+// nameValue splits a "name=value" or "--name=value" item.
+func NameValue(e string) (name, value string) {
+	name, value, _ = strings.Cut(strings.TrimLeft(e, "-"), "=")
+	return name, value
 }
