@@ -1,5 +1,5 @@
 # wren: see README.md. Every target installs what it needs (scripts/deps.sh).
-.PHONY: build run test unit integration e2e soak cross bench compare image release lint clean
+.PHONY: build run test unit integration e2e soak cross bench compare conformance image release lint clean
 
 build:
 	@scripts/deps.sh build
@@ -50,6 +50,12 @@ bench: build
 compare: build
 	@scripts/deps.sh bench
 	@scripts/compare/run.sh
+
+# Upstream's [Conformance] suite on a 1 server + 2 agent cluster, offline
+# (bench/conformance.md; about 2 hours, not part of make test).
+conformance: build
+	@scripts/deps.sh test
+	@scripts/conformance/run.sh
 
 # dist/: signed binaries for amd64, arm64 and armv7, checksums, install.sh
 # and the air-gap images (WREN_SIGNING_KEY=<PEM EC P-256 private key> is

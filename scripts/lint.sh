@@ -11,7 +11,7 @@ if [ -n "$unformatted" ]; then
   echo "$unformatted" >&2
   status=1
 fi
-for tags in "" integration e2e soak cross; do
+for tags in "" integration e2e "e2e,conformance" soak cross; do
   echo "go vet ${tags:+-tags $tags}" >&2
   go vet ${tags:+-tags $tags} ./... || status=1
 done

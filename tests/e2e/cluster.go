@@ -31,12 +31,16 @@ type Cluster struct {
 	ID      string
 	Image   string
 	Network string
+	// Gateway is this host's address on the cluster network.
+	Gateway string
 	Server  *Node
 	Agents  []*Node
 	// Token is the server's full join token.
 	Token string
 	// images are tarballs copied into every node's images folder.
 	images []string
+	// files are copied into every node before it starts: node path -> host path.
+	files map[string]string
 	// resolvConf is the nodes' --resolv-conf (mounted at /etc/wren-resolv.conf).
 	resolvConf string
 }
@@ -66,9 +70,9 @@ func NewCluster(t testing.TB) *Cluster {
 	// Docker's resolv.conf names its embedded DNS on 127.0.0.11, which
 	// pods cannot reach (CoreDNS would forward to itself). The nodes get the
 	// network's gateway instead: this host's own bridge address.
-	gw := mustDocker(t, time.Minute, "network", "inspect", "-f", "{{range .IPAM.Config}}{{.Gateway}}{{end}}", c.Network)
+	c.Gateway = mustDocker(t, time.Minute, "network", "inspect", "-f", "{{range .IPAM.Config}}{{.Gateway}}{{end}}", c.Network)
 	c.resolvConf = filepath.Join(dir, "resolv.conf")
-	if err := os.WriteFile(c.resolvConf, []byte("nameserver "+gw+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(c.resolvConf, []byte("nameserver "+c.Gateway+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	toolbox := filepath.Join(dir, "toolbox.tar.gz")
@@ -98,6 +102,9 @@ func (c *Cluster) createNode(name string, args ...string) *Node {
 	mustDocker(c.t, time.Minute, append(run, args...)...)
 	for _, img := range c.images {
 		mustDocker(c.t, 2*time.Minute, "cp", img, n.Container+":/var/lib/wren/agent/images/"+filepath.Base(img))
+	}
+	for dst, src := range c.files {
+		mustDocker(c.t, time.Minute, "cp", src, n.Container+":"+dst)
 	}
 	return n
 }

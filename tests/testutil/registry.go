@@ -23,7 +23,7 @@ import (
 // Registry is a distribution registry (registry:2's program, built from
 // tests/tools/registry) that a test started on loopback, in memory.
 type Registry struct {
-	// Addr is host:port on 127.0.0.1.
+	// Addr is host:port (127.0.0.1 unless RegistryOptions.IP).
 	Addr string
 	// CAFile signed its serving certificate (for 127.0.0.1 and localhost);
 	// empty for a plain-HTTP registry.
@@ -36,6 +36,8 @@ type Registry struct {
 type RegistryOptions struct {
 	TLS            bool
 	User, Password string
+	// IP is the address it listens on; default 127.0.0.1.
+	IP string
 }
 
 var (
@@ -67,7 +69,11 @@ func StartRegistry(t testing.TB, opts RegistryOptions) *Registry {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	r := &Registry{Addr: fmt.Sprintf("127.0.0.1:%d", FreePort(t)), User: opts.User, Password: opts.Password}
+	ip := opts.IP
+	if ip == "" {
+		ip = "127.0.0.1"
+	}
+	r := &Registry{Addr: fmt.Sprintf("%s:%d", ip, FreePort(t)), User: opts.User, Password: opts.Password}
 	args := []string{"-addr", r.Addr}
 	if opts.User != "" {
 		hash, err := bcrypt.GenerateFromPassword([]byte(opts.Password), bcrypt.MinCost)
@@ -84,7 +90,7 @@ func StartRegistry(t testing.TB, opts RegistryOptions) *Registry {
 		must(t, err)
 		cert, key := filepath.Join(dir, "registry.crt"), filepath.Join(dir, "registry.key")
 		_, err = pki.EnsureLeaf(ca, pki.LeafSpec{CommonName: "registry", DNS: []string{"localhost"},
-			IPs: []netip.Addr{netip.MustParseAddr("127.0.0.1")}, Server: true}, cert, key, time.Now())
+			IPs: []netip.Addr{netip.MustParseAddr(ip)}, Server: true}, cert, key, time.Now())
 		must(t, err)
 		args = append(args, "-cert", cert, "-key", key)
 		pool := x509.NewCertPool()
