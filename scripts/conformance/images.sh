@@ -51,11 +51,20 @@ CGO_ENABLED=0 go build -ldflags "-s -w" -o "$bin/nnp" k8s.io/kubernetes/test/ima
   CGO_ENABLED=0 go build -ldflags "-s -w" -o "../../../$bin/etcd" ./cmd/etcd)
 tar -xf "$userland" -C "$bin" --strip-components=3 ./usr/bin/busybox
 
-# busybox's image is busybox alone, every applet a link, as upstream's.
-busybox_links=()
+# busybox's image is busybox, every applet a link, as upstream's, but for
+# sh: Debian's busybox ash drops environment variables whose names are not
+# shell names (data-1, 1-x) where upstream's keeps them, and the ConfigMap and
+# Secret envFrom tests run `sh -c env`. sh is Debian's static bash instead.
+if [ ! -x "$work/bash-static/bin/bash-static" ]; then
+  # shellcheck source=scripts/lib/debian-rootfs.sh
+  . scripts/lib/debian-rootfs.sh
+  # shellcheck disable=SC1091
+  debian_fetch "$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")" bash-static "$work/bash-static"
+fi
+busybox_links=(-file "$work/bash-static/bin/bash-static:/bin/bash" -link bin/sh:/bin/bash)
 while read -r applet; do
   busybox_links+=(-link "$applet:/bin/busybox")
-done < <("$bin/busybox" --list-full | grep -v '^bin/busybox$')
+done < <("$bin/busybox" --list-full | grep -v '^bin/busybox$\|^bin/sh$')
 minimal=(-dir tmp:1777 -dir root:0700 -dir etc -dir bin -dir sbin -dir usr/bin -dir usr/sbin -file "$work/passwd:/etc/passwd:0644" -file "$work/group:/etc/group:0644")
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$work/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$work/group"

@@ -68,3 +68,26 @@ debian_rootfs() {
   fi
   mv "$tmp" "$out"
 }
+
+# debian_fetch SUITE PACKAGE DIR unpacks one Debian package of another suite
+# (e.g. a newer release's static binary) from the host's Debian mirror into
+# DIR, with apt state of its own: the host's apt setup is not touched.
+debian_fetch() {
+  local suite=$1 pkg=$2 dir=$3 repo tmp
+  # shellcheck disable=SC2016 # $(REPO_URI) is apt's format, not ours
+  repo=$(apt-get indextargets --format '$(REPO_URI)' 'Origin: Debian' | grep -v security | sort -u | head -n1)
+  tmp=$(mktemp -d)
+  mkdir -p "$tmp/lists/partial" "$tmp/cache/archives/partial" "$dir"
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${repo:-http://deb.debian.org/debian/} $suite main" >"$tmp/sources.list"
+  : >"$tmp/status"
+  local opts=(-qq -o APT::Sandbox::User=root -o "Dir::Etc::SourceList=$tmp/sources.list" -o Dir::Etc::SourceParts=/dev/null
+    -o "Dir::State::Lists=$tmp/lists" -o "Dir::Cache=$tmp/cache" -o "Dir::State::status=$tmp/status")
+  if apt-get "${opts[@]}" update && (cd "$tmp" && apt-get "${opts[@]}" download "$pkg"); then
+    dpkg-deb -x "$tmp"/"$pkg"_*.deb "$dir"
+    rm -rf "$tmp"
+  else
+    rm -rf "$tmp"
+    echo "debian_fetch: cannot fetch $pkg from $suite" >&2
+    return 1
+  fi
+}

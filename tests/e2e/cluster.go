@@ -71,6 +71,8 @@ func NewCluster(t testing.TB) *Cluster {
 	// pods cannot reach (CoreDNS would forward to itself). The nodes get the
 	// network's gateway instead: this host's own bridge address.
 	c.Gateway = mustDocker(t, time.Minute, "network", "inspect", "-f", "{{range .IPAM.Config}}{{.Gateway}}{{end}}", c.Network)
+	subnet := mustDocker(t, time.Minute, "network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", c.Network)
+	isolateServiceCIDR(t, subnet)
 	c.resolvConf = filepath.Join(dir, "resolv.conf")
 	if err := os.WriteFile(c.resolvConf, []byte("nameserver "+c.Gateway+"\n"), 0o644); err != nil {
 		t.Fatal(err)

@@ -72,6 +72,7 @@ func removeLabelled(t testing.TB) {
 			t.Logf("cleanup: %v", err)
 		}
 	}
+	removeIsolationRules(t)
 	imgs, _ := docker(ctx, "images", "-q", "--filter", "label="+label)
 	for _, id := range strings.Fields(imgs) {
 		if _, err := docker(ctx, "rmi", "-f", id); err != nil {
@@ -136,4 +137,40 @@ func lastLine(s string) string {
 func dockerCombined(ctx context.Context, args ...string) (string, error) {
 	out, err := exec.CommandContext(ctx, "docker", args...).CombinedOutput()
 	return string(out), err
+}
+
+// serviceCIDR is wren's default Service range, which the clusters use.
+const serviceCIDR = "10.43.0.0/16"
+
+// isolateServiceCIDR makes this host refuse what the cluster network sends
+// to Service addresses kube-proxy did not translate (a ClusterIP on a port
+// the Service no longer has), as a real network would not answer it: the
+// sandbox this runs in has a transparent HTTP proxy that answers any port
+// 80 connection, which turned "the Service no longer forwards TCP" into a
+// successful connection. The rule is removed with the cluster.
+func isolateServiceCIDR(t testing.TB, subnet string) {
+	t.Helper()
+	rule := []string{"FORWARD", "-s", subnet, "-d", serviceCIDR, "-m", "comment", "--comment", label, "-j", "REJECT"}
+	if out, err := exec.Command("iptables", append([]string{"-I"}, rule...)...).CombinedOutput(); err != nil {
+		t.Fatalf("iptables -I %v: %v: %s", rule, err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("iptables", append([]string{"-D"}, rule...)...).Run() })
+}
+
+// removeIsolationRules removes the FORWARD rules isolateServiceCIDR left
+// behind (a killed run).
+func removeIsolationRules(t testing.TB) {
+	out, err := exec.Command("iptables", "-S", "FORWARD").Output()
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || f[0] != "-A" || !strings.Contains(line, "--comment "+label+" ") {
+			continue
+		}
+		if out, err := exec.Command("iptables", append([]string{"-D"}, f[1:]...)...).CombinedOutput(); err != nil {
+			t.Logf("cleanup: iptables -D %v: %v: %s", f[1:], err, out)
+		}
+	}
 }
