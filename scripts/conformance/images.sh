@@ -62,9 +62,10 @@ if [ ! -x "$work/bash-static/bin/bash-static" ]; then
   debian_fetch "$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")" bash-static "$work/bash-static"
 fi
 busybox_links=(-file "$work/bash-static/bin/bash-static:/bin/bash" -link bin/sh:/bin/bash)
+# Every applet in /bin, as upstream's image has them (tests run /bin/sysctl).
 while read -r applet; do
-  busybox_links+=(-link "$applet:/bin/busybox")
-done < <("$bin/busybox" --list-full | grep -v '^bin/busybox$\|^bin/sh$')
+  busybox_links+=(-link "bin/$applet:/bin/busybox")
+done < <("$bin/busybox" --list | grep -vx 'busybox\|sh\|bash')
 minimal=(-dir tmp:1777 -dir root:0700 -dir etc -dir bin -dir sbin -dir usr/bin -dir usr/sbin -file "$work/passwd:/etc/passwd:0644" -file "$work/group:/etc/group:0644")
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$work/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$work/group"
