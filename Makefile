@@ -52,7 +52,7 @@ compare: build
 	@scripts/compare/run.sh
 
 # Upstream's [Conformance] suite on a 1 server + 2 agent cluster, offline
-# (bench/conformance.md; about 2 hours, not part of make test).
+# (bench/conformance.md; about 50 minutes, not part of make test).
 conformance: build
 	@scripts/deps.sh test
 	@scripts/conformance/run.sh

@@ -2,7 +2,7 @@
 # make conformance: builds upstream's e2e.test and ginkgo (build.sh) and the
 # test images (images.sh), then runs the [Conformance] suite on a 1 server +
 # 2 agent cluster of node containers (tests/e2e/conformance_test.go) and
-# writes bench/conformance.md. About 2 hours on 2 cores; not part of make test.
+# writes bench/conformance.md. About 50 minutes on 2 cores; not part of make test.
 #   scripts/conformance/run.sh            the whole suite
 #   WREN_CONFORMANCE_FOCUS='ImageVolume' scripts/conformance/run.sh
 #                                          only the specs matching a regexp
