@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/wren-k8s/wren/tests/testutil"
 )
 
@@ -47,8 +49,8 @@ func TestConformance(t *testing.T) {
 	kubeconfig := c.hostKubeconfig(work)
 	// e2e.test runs `kubectl`: wren's, by its multicall name.
 	binDir := filepath.Join(work, "bin")
-	must(t, os.MkdirAll(binDir, 0o755))
-	must(t, os.Symlink(testutil.Binary(t), filepath.Join(binDir, "kubectl")))
+	require.NoError(t, os.MkdirAll(binDir, 0o755))
+	require.NoError(t, os.Symlink(testutil.Binary(t), filepath.Join(binDir, "kubectl")))
 
 	focus, reportDir := `\[Conformance\]`, filepath.Join(root, "bench")
 	if f := os.Getenv("WREN_CONFORMANCE_FOCUS"); f != "" {
@@ -69,7 +71,7 @@ func TestConformance(t *testing.T) {
 		cmd := exec.Command(ginkgo, args...)
 		cmd.Env = append(os.Environ(), "PATH="+binDir+":"+os.Getenv("PATH"), "KUBECONFIG="+kubeconfig)
 		log, err := os.Create(filepath.Join(dir, name+".log"))
-		must(t, err)
+		require.NoError(t, err)
 		defer log.Close()
 		cmd.Stdout, cmd.Stderr = log, log
 		t.Logf("%s pass: ginkgo %s (log: %s)", name, strings.Join(args, " "), log.Name())
@@ -85,7 +87,7 @@ func TestConformance(t *testing.T) {
 	parallel := run("parallel", 6, `\[Serial\]`, focus)
 	serial := run("serial", 1, "", `(?:`+focus+`).*\[Serial\]`, `\[Serial\].*(?:`+focus+`)`)
 	report := filepath.Join(reportDir, "conformance.md")
-	must(t, os.WriteFile(report, []byte(markdown(c.clusterSummary(), parallel, serial)), 0o644))
+	require.NoError(t, os.WriteFile(report, []byte(markdown(c.clusterSummary(), parallel, serial)), 0o644))
 	t.Logf("wrote %s", report)
 	for _, p := range []pass{parallel, serial} {
 		for _, f := range p.failed {
@@ -101,7 +103,7 @@ func TestConformance(t *testing.T) {
 func kittenMirror(t *testing.T, c *Cluster) (file, addr string) {
 	reg := testutil.StartRegistry(t, testutil.RegistryOptions{IP: c.Gateway})
 	file = filepath.Join(t.TempDir(), "registries.yaml")
-	must(t, os.WriteFile(file, []byte("mirrors:\n  registry.k8s.io:\n    endpoint: [\"http://"+reg.Addr+"\"]\n"), 0o644))
+	require.NoError(t, os.WriteFile(file, []byte("mirrors:\n  registry.k8s.io:\n    endpoint: [\"http://"+reg.Addr+"\"]\n"), 0o644))
 	return file, reg.Addr
 }
 
@@ -129,7 +131,7 @@ func (c *Cluster) hostKubeconfig(dir string) string {
 	}
 	out = strings.ReplaceAll(out, "https://127.0.0.1:6443", c.ServerURL())
 	f := filepath.Join(dir, "kubeconfig")
-	must(c.t, os.WriteFile(f, []byte(out), 0o600))
+	require.NoError(c.t, os.WriteFile(f, []byte(out), 0o600))
 	return f
 }
 
@@ -140,11 +142,4 @@ func (c *Cluster) clusterSummary() string {
 	nodes, _ := docker(ctx, "exec", c.Server.Container, "wren", "kubectl", "get", "nodes", "-o", "wide")
 	version, _ := docker(ctx, "exec", c.Server.Container, "wren", "--version")
 	return version + "\n\n" + nodes
-}
-
-func must(t testing.TB, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
 }
